@@ -1,0 +1,2 @@
+app_name = "calendar_events"
+urlpatterns: list = []

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ConstellationConfig(AppConfig):
+    name = "constellation"
+    verbose_name = "Constellations"

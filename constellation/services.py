@@ -1,0 +1,486 @@
+"""Every change of important state in the constellation app: one function per
+business action, inside a transaction, writing the activity record and keeping
+the constellation's object permissions in step with its relationships."""
+
+from datetime import date
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from people.models import StaffRole, User
+from people.roles import forget_roles
+
+from .access import sync_constellation_permissions
+from .models import (
+    Activity,
+    Carer,
+    Child,
+    Constellation,
+    ConstellationMembership,
+    FosteringService,
+    Household,
+    LiaisonAssignment,
+    Placement,
+)
+
+
+class ActionRefused(Exception):
+    """A business rule refuses the action; the message says why, in plain words.
+    Views show it as a message, the API as 409."""
+
+
+# --- the activity record ------------------------------------------------------
+
+
+def record_activity(
+    *,
+    service: FosteringService,
+    constellation: Constellation | None,
+    actor: User | None,
+    verb: str,
+    target: Any,
+    summary: str,
+    payload: dict | None = None,
+) -> Activity:
+    return Activity.objects.create(
+        service=service,
+        constellation=constellation,
+        actor=actor,
+        verb=verb,
+        target_type=ContentType.objects.get_for_model(target),
+        target_id=target.pk,
+        summary=summary[:200],
+        payload=payload or {},
+    )
+
+
+def current_constellation_of(household: Household) -> Constellation | None:
+    """The constellation a household belongs to now (as hub, or by an open membership)."""
+    hub_of = Constellation.objects.filter(hub=household).first()
+    if hub_of is not None:
+        return hub_of
+    membership = (
+        ConstellationMembership.objects.open()
+        .filter(household=household)
+        .select_related("constellation")
+        .first()
+    )
+    return membership.constellation if membership else None
+
+
+def _sync(*constellations: Constellation | None) -> None:
+    for constellation in {c for c in constellations if c is not None}:
+        sync_constellation_permissions(constellation)
+
+
+# --- constellations and liaison workers -----------------------------------------
+
+
+@transaction.atomic
+def create_constellation(
+    *, service: FosteringService, name: str, area: str = "", by: User | None
+) -> Constellation:
+    constellation = Constellation.objects.create(service=service, name=name, area=area)
+    record_activity(
+        service=service,
+        constellation=constellation,
+        actor=by,
+        verb="constellation.created",
+        target=constellation,
+        summary=f"Constellation {name} created",
+    )
+    return constellation
+
+
+@transaction.atomic
+def assign_liaison(
+    constellation: Constellation, user: User, *, by: User | None
+) -> LiaisonAssignment:
+    if (
+        not StaffRole.objects.active()
+        .filter(user=user, service=constellation.service, role=StaffRole.Role.LIAISON)
+        .exists()
+    ):
+        raise ActionRefused("Only a liaison worker of this fostering service can be assigned.")
+    assignment, created = LiaisonAssignment.objects.get_or_create(
+        constellation=constellation, user=user, ended_on=None
+    )
+    if created:
+        record_activity(
+            service=constellation.service,
+            constellation=constellation,
+            actor=by,
+            verb="liaison.assigned",
+            target=assignment,
+            summary=f"{user} assigned as liaison worker",
+        )
+        _sync(constellation)
+        forget_roles(user)
+    return assignment
+
+
+@transaction.atomic
+def end_liaison(assignment: LiaisonAssignment, *, by: User | None) -> None:
+    if assignment.ended_on is not None:
+        raise ActionRefused("This assignment has already ended.")
+    assignment.ended_on = timezone.localdate()
+    assignment.save(update_fields=["ended_on"])
+    record_activity(
+        service=assignment.constellation.service,
+        constellation=assignment.constellation,
+        actor=by,
+        verb="liaison.ended",
+        target=assignment,
+        summary=f"{assignment.user} no longer liaison worker",
+    )
+    _sync(assignment.constellation)
+
+
+@transaction.atomic
+def set_hub(constellation: Constellation, household: Household, *, by: User | None) -> None:
+    if household.service_id != constellation.service_id:
+        raise ActionRefused("The hub must belong to the same fostering service.")
+    if household.kind != Household.Kind.HUB:
+        raise ActionRefused("Only a hub home can be a constellation's hub.")
+    if ConstellationMembership.objects.open().filter(household=household).exists():
+        raise ActionRefused("This household is a satellite of a constellation.")
+    constellation = Constellation.objects.select_for_update().get(pk=constellation.pk)
+    previous = constellation.hub
+    constellation.hub = household
+    constellation.save(update_fields=["hub"])
+    record_activity(
+        service=constellation.service,
+        constellation=constellation,
+        actor=by,
+        verb="hub.set",
+        target=household,
+        summary=f"{household} is now the hub home",
+        payload={"previous_hub_id": previous.pk if previous else None},
+    )
+    _sync(constellation)
+
+
+# --- households and carers --------------------------------------------------------
+
+
+HOUSEHOLD_FIELDS = ("name", "address", "postcode", "phone", "second_phone", "beds")
+
+
+@transaction.atomic
+def create_household(
+    *,
+    constellation: Constellation,
+    kind: str,
+    by: User | None,
+    reason: str = "",
+    **fields: Any,
+) -> Household:
+    """Add a household to the service. A satellite is proposed to the constellation;
+    a hub home becomes its hub when it has none."""
+    if kind == Household.Kind.HUB and constellation.hub_id:
+        raise ActionRefused(f"{constellation} already has a hub home.")
+    household = Household.objects.create(
+        service=constellation.service,
+        kind=kind,
+        **{k: v for k, v in fields.items() if k in HOUSEHOLD_FIELDS},
+    )
+    record_activity(
+        service=constellation.service,
+        constellation=constellation,
+        actor=by,
+        verb="household.created",
+        target=household,
+        summary=f"Household {household} added",
+    )
+    if kind == Household.Kind.HUB:
+        set_hub(constellation, household, by=by)
+    else:
+        propose_membership(constellation, household, by=by, reason=reason)
+    return household
+
+
+@transaction.atomic
+def update_household(household: Household, *, by: User | None, **changes: Any) -> Household:
+    changed = [f for f in HOUSEHOLD_FIELDS if f in changes and getattr(household, f) != changes[f]]
+    if not changed:
+        return household
+    for f in changed:
+        setattr(household, f, changes[f])
+    household.save(update_fields=changed)
+    record_activity(
+        service=household.service,
+        constellation=current_constellation_of(household),
+        actor=by,
+        verb="household.updated",
+        target=household,
+        summary=f"Household {household} updated",
+        payload={"fields": changed},
+    )
+    return household
+
+
+@transaction.atomic
+def add_carer(
+    household: Household,
+    *,
+    by: User | None,
+    email: str,
+    first_name: str,
+    last_name: str,
+    role: str = Carer.Role.PRIMARY,
+    phone: str = "",
+    send_invitation: bool = True,
+    base_url: str = "",
+) -> Carer:
+    """Add a foster carer to a household, creating their account and inviting them."""
+    from people.services import invite
+
+    email = email.strip().lower()
+    user = User.objects.filter(email=email).first()
+    if user is None:
+        user = User.objects.create_user(
+            email=email, first_name=first_name, last_name=last_name, phone=phone
+        )
+    elif Carer.objects.current().filter(user=user).exists():
+        raise ActionRefused("This person is already a carer of a household.")
+    if (
+        Carer.objects.current().filter(household=household, role=role).exists()
+        and role == Carer.Role.PRIMARY
+    ):
+        raise ActionRefused("The household already has a primary carer; add a second carer.")
+    try:
+        with transaction.atomic():
+            carer = Carer.objects.create(household=household, user=user, role=role)
+    except IntegrityError as exc:
+        raise ActionRefused("This person is already a carer of a household.") from exc
+    constellation = current_constellation_of(household)
+    record_activity(
+        service=household.service,
+        constellation=constellation,
+        actor=by,
+        verb="carer.added",
+        target=carer,
+        summary=f"{user} joined {household} as {carer.get_role_display().lower()}",
+    )
+    _sync(constellation)
+    forget_roles(user)
+    if send_invitation and not user.has_usable_password():
+        invite(user, by=by, base_url=base_url)
+    return carer
+
+
+@transaction.atomic
+def end_carer(carer: Carer, *, by: User | None, reason: str) -> None:
+    carer = Carer.objects.select_for_update().get(pk=carer.pk)
+    if carer.ended_on is not None:
+        raise ActionRefused("This carer has already left the household.")
+    carer.ended_on = timezone.localdate()
+    carer.end_reason = reason
+    carer.save(update_fields=["ended_on", "end_reason"])
+    constellation = current_constellation_of(carer.household)
+    record_activity(
+        service=carer.household.service,
+        constellation=constellation,
+        actor=by,
+        verb="carer.ended",
+        target=carer,
+        summary=f"{carer.user} left {carer.household}",
+        payload={"reason": reason[:200]},
+    )
+    _sync(constellation)
+
+
+# --- memberships: a table, and one function that moves along it -----------------
+
+
+@transaction.atomic
+def propose_membership(
+    constellation: Constellation, household: Household, *, by: User | None, reason: str = ""
+) -> ConstellationMembership:
+    if household.service_id != constellation.service_id:
+        raise ActionRefused("The household belongs to another fostering service.")
+    if household.kind != Household.Kind.SATELLITE:
+        raise ActionRefused("Only a satellite household can be proposed as a member.")
+    if ConstellationMembership.objects.open().filter(household=household).exists():
+        raise ActionRefused(f"{household} is already proposed to or in a constellation.")
+    try:
+        with transaction.atomic():
+            membership = ConstellationMembership.objects.create(
+                constellation=constellation, household=household, reason=reason
+            )
+    except IntegrityError as exc:
+        raise ActionRefused(f"{household} is already proposed to or in a constellation.") from exc
+    record_activity(
+        service=constellation.service,
+        constellation=constellation,
+        actor=by,
+        verb="membership.proposed",
+        target=membership,
+        summary=f"{household} proposed to join {constellation}",
+    )
+    return membership
+
+
+def _move(
+    membership: ConstellationMembership, to: str, *, by: User | None, note: str = ""
+) -> ConstellationMembership:
+    membership = ConstellationMembership.objects.select_for_update().get(pk=membership.pk)
+    if to not in ConstellationMembership.ALLOWED[membership.status]:
+        raise ActionRefused(
+            f"A {membership.get_status_display().lower()} membership cannot become "
+            f"{ConstellationMembership.Status(to).label.lower()}."
+        )
+    before = membership.status
+    today = timezone.localdate()
+    membership.status = to
+    fields = ["status"]
+    if to == ConstellationMembership.Status.ACTIVE:
+        membership.joined_on = today
+        fields.append("joined_on")
+    else:
+        membership.ended_on = today
+        fields.append("ended_on")
+    if note:
+        membership.reason = note
+        fields.append("reason")
+    membership.save(update_fields=fields)
+    record_activity(
+        service=membership.constellation.service,
+        constellation=membership.constellation,
+        actor=by,
+        verb=f"membership.{to}",
+        target=membership,
+        summary=f"{membership.household}: {ConstellationMembership.Status(before).label} to "
+        f"{ConstellationMembership.Status(to).label}",
+        payload={"from": before, "to": to, "note": note[:500]},
+    )
+    _sync(membership.constellation)
+    return membership
+
+
+@transaction.atomic
+def activate_membership(
+    membership: ConstellationMembership, *, by: User | None
+) -> ConstellationMembership:
+    return _move(membership, ConstellationMembership.Status.ACTIVE, by=by)
+
+
+@transaction.atomic
+def withdraw_membership(
+    membership: ConstellationMembership, *, by: User | None, reason: str
+) -> ConstellationMembership:
+    return _move(membership, ConstellationMembership.Status.WITHDRAWN, by=by, note=reason)
+
+
+@transaction.atomic
+def end_membership(
+    membership: ConstellationMembership, *, by: User | None, reason: str
+) -> ConstellationMembership:
+    return _move(membership, ConstellationMembership.Status.LEFT, by=by, note=reason)
+
+
+# --- children and placements --------------------------------------------------------
+
+CHILD_FIELDS = (
+    "first_name",
+    "last_name",
+    "preferred_name",
+    "date_of_birth",
+    "needs",
+    "allergies",
+    "medication_notes",
+    "emergency_contacts",
+    "social_worker",
+    "kept_connected",
+)
+
+
+@transaction.atomic
+def create_child(
+    *, household: Household, by: User | None, placed_on: date | None = None, **fields: Any
+) -> Child:
+    child = Child.objects.create(
+        service=household.service,
+        household=household,
+        **{k: v for k, v in fields.items() if k in CHILD_FIELDS},
+    )
+    Placement.objects.create(
+        child=child, household=household, started_on=placed_on or timezone.localdate()
+    )
+    record_activity(
+        service=household.service,
+        constellation=current_constellation_of(household),
+        actor=by,
+        verb="child.placed",
+        target=child,
+        summary=f"{child.known_as} placed with {household}",
+    )
+    return child
+
+
+@transaction.atomic
+def update_child(child: Child, *, by: User | None, **changes: Any) -> Child:
+    changed = [f for f in CHILD_FIELDS if f in changes and getattr(child, f) != changes[f]]
+    if not changed:
+        return child
+    for f in changed:
+        setattr(child, f, changes[f])
+    child.save(update_fields=changed)
+    record_activity(
+        service=child.service,
+        constellation=current_constellation_of(child.household) if child.household else None,
+        actor=by,
+        verb="child.updated",
+        target=child,
+        summary=f"{child.known_as}'s record updated",
+        payload={"fields": changed},
+    )
+    return child
+
+
+@transaction.atomic
+def move_child(
+    child: Child, *, to: Household | None, by: User | None, reason: str, on: date | None = None
+) -> Child:
+    """Record a move: to another household, or (``to=None``) on from care in the
+    service (permanence, home, adoption, leaving care)."""
+    child = Child.objects.select_for_update().get(pk=child.pk)
+    on = on or timezone.localdate()
+    if to is not None and to.service_id != child.service_id:
+        raise ActionRefused("The new household belongs to another fostering service.")
+    if to is not None and to.pk == child.household_id:
+        raise ActionRefused(f"{child.known_as} already lives there.")
+    if child.status == Child.Status.MOVED_ON and to is None:
+        raise ActionRefused(f"{child.known_as} has already moved on.")
+    current = Placement.objects.filter(child=child, ended_on__isnull=True).first()
+    if current is not None:
+        if on < current.started_on:
+            raise ActionRefused("The move cannot be before the current placement started.")
+        current.ended_on = on
+        current.reason_for_move = reason
+        current.save(update_fields=["ended_on", "reason_for_move"])
+    before = child.household
+    if to is None:
+        child.household = None
+        child.status = Child.Status.MOVED_ON
+    else:
+        Placement.objects.create(child=child, household=to, started_on=on)
+        child.household = to
+        child.status = Child.Status.PLACED
+    child.save(update_fields=["household", "status"])
+    record_activity(
+        service=child.service,
+        constellation=current_constellation_of(before) if before else None,
+        actor=by,
+        verb="child.moved",
+        target=child,
+        summary=f"{child.known_as} moved " + (f"to {to}" if to else "on"),
+        payload={
+            "from_household_id": before.pk if before else None,
+            "to_household_id": to.pk if to else None,
+            "reason": reason[:200],
+        },
+    )
+    return child

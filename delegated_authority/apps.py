@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class DelegatedAuthorityConfig(AppConfig):
+    name = "delegated_authority"
+    verbose_name = "Delegated authority"
