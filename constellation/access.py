@@ -8,6 +8,7 @@ user may not change is a 403."""
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404
 from guardian.shortcuts import assign_perm, remove_perm
 
@@ -170,4 +171,52 @@ def get_managed_child_for(user, pk) -> Child:
         raise Http404("No such child.")
     if not Child.objects.managed_by(user).filter(pk=child.pk).exists():
         raise PermissionDenied("Only the child's liaison worker can change this record.")
+    return child
+
+
+# --- read-only checks used by the pages ----------------------------------------------
+
+
+def can_manage_household(user, household: Household) -> bool:
+    return Household.objects.managed_by(user).filter(pk=household.pk).exists()
+
+
+def can_manage_child(user, child: Child) -> bool:
+    return Child.objects.managed_by(user).filter(pk=child.pk).exists()
+
+
+def can_audit_child(user, child: Child) -> bool:
+    return Child.objects.auditable_by(user).filter(pk=child.pk).exists()
+
+
+def can_see_household_details(user, household: Household) -> bool:
+    """Address and postcode: for the household's own carers and for those who see
+    every child record of its constellation (hub carers, liaison workers, managers);
+    not for the other satellite households."""
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    from .models import _households_of
+
+    full = Constellation.objects.with_full_child_records_for(user).values("pk")
+    return (
+        Household.objects.filter(pk=household.pk)
+        .filter(
+            Q(pk__in=Carer.objects.current().filter(user=user).values("household_id"))
+            | Q(pk__in=Household.objects.managed_by(user).values("pk"))
+            | _households_of(full)
+        )
+        .exists()
+    )
+
+
+def get_child_history_for(user, pk) -> Child:
+    """A child whose change history the user may read (liaison workers and managers):
+    404 when the child is not visible at all, 403 when visible but not auditable."""
+    child = Child.objects.visible_to(user).filter(pk=pk).first()
+    if child is None:
+        raise Http404("No such child.")
+    if not can_audit_child(user, child):
+        raise PermissionDenied("Only liaison workers and managers can read a record's history.")
     return child

@@ -146,10 +146,11 @@ def set_hub(constellation: Constellation, household: Household, *, by: User | No
         raise ActionRefused("Only a hub home can be a constellation's hub.")
     if ConstellationMembership.objects.open().filter(household=household).exists():
         raise ActionRefused("This household is a satellite of a constellation.")
-    constellation = Constellation.objects.select_for_update().get(pk=constellation.pk)
-    previous = constellation.hub
+    locked = Constellation.objects.select_for_update().get(pk=constellation.pk)
+    previous = locked.hub
+    locked.hub = household
+    locked.save(update_fields=["hub"])
     constellation.hub = household
-    constellation.save(update_fields=["hub"])
     record_activity(
         service=constellation.service,
         constellation=constellation,
@@ -179,7 +180,8 @@ def create_household(
 ) -> Household:
     """Add a household to the service. A satellite is proposed to the constellation;
     a hub home becomes its hub when it has none."""
-    if kind == Household.Kind.HUB and constellation.hub_id:
+    has_hub = Constellation.objects.filter(pk=constellation.pk, hub__isnull=False).exists()
+    if kind == Household.Kind.HUB and has_hub:
         raise ActionRefused(f"{constellation} already has a hub home.")
     household = Household.objects.create(
         service=constellation.service,

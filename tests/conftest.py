@@ -19,6 +19,8 @@ from . import factories as f
 def _fast_and_eager(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MFA_REQUIRED_FOR_STAFF = False
+    # Each test its own cache, so that allauth's login rate limits don't leak between tests.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -1,0 +1,273 @@
+"""Demo data: a fostering service with two constellations and a second service,
+so that isolation can be tried. Idempotent: a service already seeded is left as it is."""
+
+from datetime import date
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from constellation import services
+from constellation.models import Carer, Constellation, FosteringService, Household
+from people.models import StaffRole, User
+
+DEMO_LOGINS = [
+    ("hub@example.org", "hub carer, Riverside (first constellation)"),
+    ("hub2@example.org", "hub carer, Hillside (second constellation)"),
+    ("satellite@example.org", "satellite carer, Riverside"),
+    ("satellite2@example.org", "satellite carer, Hillside"),
+    ("liaison@example.org", "liaison worker, Riverside and Hillside"),
+    ("manager@example.org", "fostering manager, Northshire Fostering Service"),
+    ("manager-other@example.org", "fostering manager, Southshire Fostering Service"),
+]
+
+SURNAMES = [
+    "Ashford",
+    "Brooke",
+    "Carver",
+    "Delaney",
+    "Ellison",
+    "Fairley",
+    "Garrow",
+    "Holt",
+    "Ingram",
+    "Jessop",
+    "Kendall",
+    "Lowther",
+    "Marsh",
+    "Norcott",
+    "Oakes",
+    "Pryce",
+]
+CHILDREN = [
+    ("Amelia", "Mia"),
+    ("Bradley", "Brad"),
+    ("Chloe", ""),
+    ("Daniel", "Dan"),
+    ("Ellie", ""),
+    ("Finley", "Finn"),
+    ("Grace", "Gracie"),
+    ("Harvey", ""),
+    ("Isla", ""),
+    ("Jayden", "Jay"),
+    ("Kayla", ""),
+    ("Leo", ""),
+    ("Maisie", ""),
+    ("Noah", ""),
+    ("Olivia", "Liv"),
+    ("Peter", "Pete"),
+    ("Ruby", ""),
+    ("Samuel", "Sam"),
+    ("Tia", ""),
+    ("Zach", ""),
+    ("Alfie", ""),
+    ("Bethany", "Beth"),
+    ("Corey", ""),
+]
+NEEDS = [
+    ("Needs a night light and the door left open.", "None known", ""),
+    ("Settles with a story; anxious at bedtime.", "Peanuts (carries an EpiPen)", "EpiPen in bag"),
+    (
+        "Autistic: a visual timetable helps; warn of changes.",
+        "None known",
+        "Melatonin 2mg at 19:30",
+    ),
+    ("Loves football; can be unsettled after family time.", "Dairy", ""),
+    ("Asthma: inhaler before sport.", "None known", "Salbutamol inhaler as needed"),
+]
+
+
+def _user(email: str, first: str, last: str) -> User:
+    user, _ = User.objects.get_or_create(
+        email=email, defaults={"first_name": first, "last_name": last}
+    )
+    user.set_password(settings.DEMO_PASSWORD)
+    user.save(update_fields=["password"])
+    EmailAddress.objects.update_or_create(
+        user=user, email=email, defaults={"verified": True, "primary": True}
+    )
+    return user
+
+
+def _carer(household: Household, email: str, first: str, last: str, role: str) -> User:
+    user = _user(email, first, last)
+    services.add_carer(
+        household,
+        by=None,
+        email=email,
+        first_name=first,
+        last_name=last,
+        role=role,
+        send_invitation=False,
+    )
+    return user
+
+
+class Command(BaseCommand):
+    help = "Create the demo fostering services, constellations, households, children and logins."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Run even though DEBUG is off (never in production).",
+        )
+
+    def handle(self, *args, force: bool = False, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError(
+                "seed_demo refuses to run with DEBUG off; use --force if you mean it."
+            )
+        self.child_index = 0
+        with transaction.atomic():
+            self.northshire()
+            self.southshire()
+        self.stdout.write(
+            self.style.SUCCESS("Demo data ready. Logins (password: mockingbird-demo):")
+        )
+        for email, what in DEMO_LOGINS:
+            self.stdout.write(f"  {email:<28} {what}")
+
+    # --- the two services -----------------------------------------------------
+
+    def northshire(self) -> None:
+        if FosteringService.objects.filter(name="Northshire Fostering Service").exists():
+            self.stdout.write("Northshire Fostering Service already seeded.")
+            return
+        service = FosteringService.objects.create(
+            name="Northshire Fostering Service", out_of_hours_phone="0300 555 0100"
+        )
+        manager = _user("manager@example.org", "Priya", "Natarajan")
+        StaffRole.objects.create(user=manager, service=service, role=StaffRole.Role.MANAGER)
+        liaison = _user("liaison@example.org", "Tom", "Whitaker")
+        StaffRole.objects.create(user=liaison, service=service, role=StaffRole.Role.LIAISON)
+        social = _user("socialworker@example.org", "Grace", "Adeyemi")
+        StaffRole.objects.create(user=social, service=service, role=StaffRole.Role.SOCIAL_WORKER)
+
+        for index, (name, area, hub_email, sat_email) in enumerate(
+            [
+                ("Riverside", "Riverside and Old Town", "hub@example.org", "satellite@example.org"),
+                (
+                    "Hillside",
+                    "Hillside and Moorfield",
+                    "hub2@example.org",
+                    "satellite2@example.org",
+                ),
+            ]
+        ):
+            constellation = services.create_constellation(
+                service=service, name=name, area=area, by=None
+            )
+            services.assign_liaison(constellation, liaison, by=None)
+            self.fill(constellation, index, hub_email, sat_email, social, satellites=8, by=liaison)
+
+    def southshire(self) -> None:
+        if FosteringService.objects.filter(name="Southshire Fostering Service").exists():
+            self.stdout.write("Southshire Fostering Service already seeded.")
+            return
+        service = FosteringService.objects.create(
+            name="Southshire Fostering Service", out_of_hours_phone="0300 555 0900"
+        )
+        manager = _user("manager-other@example.org", "Helen", "Okafor")
+        StaffRole.objects.create(user=manager, service=service, role=StaffRole.Role.MANAGER)
+        liaison = _user("liaison-other@example.org", "Marcus", "Bell")
+        StaffRole.objects.create(user=liaison, service=service, role=StaffRole.Role.LIAISON)
+        constellation = services.create_constellation(
+            service=service, name="Seaside", area="Harbour and Dunes", by=None
+        )
+        services.assign_liaison(constellation, liaison, by=None)
+        self.fill(
+            constellation,
+            2,
+            "hub-other@example.org",
+            "satellite-other@example.org",
+            None,
+            satellites=2,
+            by=liaison,
+        )
+
+    def fill(
+        self,
+        constellation: Constellation,
+        index: int,
+        hub_email: str,
+        sat_email: str,
+        social: User | None,
+        *,
+        satellites: int,
+        by: User,
+    ) -> None:
+        hub = services.create_household(
+            constellation=constellation,
+            kind=Household.Kind.HUB,
+            by=by,
+            name=f"{constellation.name} Hub Home",
+            address=f"{index + 1} Mockingbird Lane",
+            postcode=f"NS{index + 1} 1HB",
+            phone=f"07700 90{index}001",
+            second_phone=f"07700 90{index}002",
+            beds=3,
+        )
+        _carer(
+            hub,
+            hub_email,
+            "Sarah" if index != 1 else "Dev",
+            "Hubbard" if index != 1 else "Patel",
+            Carer.Role.PRIMARY,
+        )
+        _carer(
+            hub,
+            f"hub-partner{index or ''}@example.org",
+            "Chris",
+            "Hubbard" if index != 1 else "Patel",
+            Carer.Role.SECOND,
+        )
+        for n in range(satellites):
+            surname = SURNAMES[(index * 8 + n) % len(SURNAMES)]
+            household = services.create_household(
+                constellation=constellation,
+                kind=Household.Kind.SATELLITE,
+                by=by,
+                name=f"The {surname}s",
+                address=f"{n + 10} Orchard Road",
+                postcode=f"NS{index + 1} {n + 2}AB",
+                phone=f"07700 9{index}{n:02d}10",
+                reason="Lives within ten minutes of the hub.",
+            )
+            membership = household.memberships.get()
+            services.activate_membership(membership, by=by)
+            email = sat_email if n == 0 else f"{constellation.name.lower()}-{n + 1}@example.org"
+            _carer(
+                household,
+                email,
+                ["Anna", "Ben", "Claire", "Dave"][n % 4],
+                surname,
+                Carer.Role.PRIMARY,
+            )
+            # About 20 children across the two constellations: one or two per household.
+            for _ in range(1 if n % 3 else 2):
+                if index < 2 and self.child_index >= 20:
+                    break
+                self.child(household, social if self.child_index % 4 == 0 else None)
+
+    def child(self, household: Household, social: User | None) -> None:
+        first, preferred = CHILDREN[self.child_index % len(CHILDREN)]
+        needs, allergies, medication = NEEDS[self.child_index % len(NEEDS)]
+        born = date(
+            2009 + self.child_index % 9, 1 + self.child_index % 12, 1 + self.child_index % 27
+        )
+        services.create_child(
+            household=household,
+            by=None,
+            first_name=first,
+            last_name=household.name[4:-1],
+            preferred_name=preferred,
+            date_of_birth=born,
+            needs=needs,
+            allergies=allergies,
+            medication_notes=medication,
+            emergency_contacts="Social work duty line 0300 555 0199",
+            social_worker=social,
+        )
+        self.child_index += 1
