@@ -56,6 +56,13 @@ def record_activity(
     )
 
 
+def _save(obj: Any, *, by: User | None, **kwargs: Any) -> None:
+    """Save a model whose change history is kept, naming who made the change
+    (whether it came from a page, the API, a task or a command)."""
+    obj._history_user = by
+    obj.save(**kwargs)
+
+
 def current_constellation_of(household: Household) -> Constellation | None:
     """The constellation a household belongs to now (as hub, or by an open membership)."""
     hub_of = Constellation.objects.filter(hub=household).first()
@@ -183,11 +190,12 @@ def create_household(
     has_hub = Constellation.objects.filter(pk=constellation.pk, hub__isnull=False).exists()
     if kind == Household.Kind.HUB and has_hub:
         raise ActionRefused(f"{constellation} already has a hub home.")
-    household = Household.objects.create(
+    household = Household(
         service=constellation.service,
         kind=kind,
         **{k: v for k, v in fields.items() if k in HOUSEHOLD_FIELDS},
     )
+    _save(household, by=by)
     record_activity(
         service=constellation.service,
         constellation=constellation,
@@ -210,7 +218,7 @@ def update_household(household: Household, *, by: User | None, **changes: Any) -
         return household
     for f in changed:
         setattr(household, f, changes[f])
-    household.save(update_fields=changed)
+    _save(household, by=by, update_fields=changed)
     record_activity(
         service=household.service,
         constellation=current_constellation_of(household),
@@ -309,9 +317,10 @@ def propose_membership(
         raise ActionRefused(f"{household} is already proposed to or in a constellation.")
     try:
         with transaction.atomic():
-            membership = ConstellationMembership.objects.create(
+            membership = ConstellationMembership(
                 constellation=constellation, household=household, reason=reason
             )
+            _save(membership, by=by)
     except IntegrityError as exc:
         raise ActionRefused(f"{household} is already proposed to or in a constellation.") from exc
     record_activity(
@@ -347,7 +356,7 @@ def _move(
     if note:
         membership.reason = note
         fields.append("reason")
-    membership.save(update_fields=fields)
+    _save(membership, by=by, update_fields=fields)
     record_activity(
         service=membership.constellation.service,
         constellation=membership.constellation,
@@ -403,11 +412,12 @@ CHILD_FIELDS = (
 def create_child(
     *, household: Household, by: User | None, placed_on: date | None = None, **fields: Any
 ) -> Child:
-    child = Child.objects.create(
+    child = Child(
         service=household.service,
         household=household,
         **{k: v for k, v in fields.items() if k in CHILD_FIELDS},
     )
+    _save(child, by=by)
     Placement.objects.create(
         child=child, household=household, started_on=placed_on or timezone.localdate()
     )
@@ -429,7 +439,7 @@ def update_child(child: Child, *, by: User | None, **changes: Any) -> Child:
         return child
     for f in changed:
         setattr(child, f, changes[f])
-    child.save(update_fields=changed)
+    _save(child, by=by, update_fields=changed)
     record_activity(
         service=child.service,
         constellation=current_constellation_of(child.household) if child.household else None,
@@ -471,7 +481,7 @@ def move_child(
         Placement.objects.create(child=child, household=to, started_on=on)
         child.household = to
         child.status = Child.Status.PLACED
-    child.save(update_fields=["household", "status"])
+    _save(child, by=by, update_fields=["household", "status"])
     record_activity(
         service=child.service,
         constellation=current_constellation_of(before) if before else None,

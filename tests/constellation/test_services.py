@@ -258,3 +258,13 @@ def test_the_manager_role_is_read_live(world):
     role.ended_on = date.today()  # noqa: DTZ011
     role.save()
     assert not Constellation.objects.visible_to(world.manager).exists()
+
+
+def test_history_names_who_made_each_change(world):
+    services.update_household(world.satellite, by=world.liaison, phone="07700 900999")
+    assert world.satellite.history.latest().history_user == world.liaison
+    membership = world.neighbour.memberships.get()
+    services.withdraw_membership(membership, by=world.manager, reason="Concerns")
+    assert membership.history.latest().history_user == world.manager
+    services.move_child(world.child, to=world.neighbour, by=world.liaison, reason="Move")
+    assert world.child.history.latest().history_user == world.liaison

@@ -87,3 +87,13 @@ def test_staff_with_an_authenticator_pass(client, world, settings):
     )
     client.force_login(world.manager)
     assert client.get(reverse("home")).status_code == 200
+
+
+def test_password_reset_sends_a_link_only_to_known_addresses(client, world, mailoutbox):
+    response = client.post(reverse("account_reset_password"), {"email": "hub@test.example"})
+    assert response.status_code == 302
+    assert len(mailoutbox) == 1
+    assert "/accounts/password/reset/key/" in mailoutbox[0].body
+    # An unknown address gets the same answer, so accounts cannot be discovered.
+    response = client.post(reverse("account_reset_password"), {"email": "nobody@example.org"})
+    assert response.status_code == 302

@@ -1,0 +1,442 @@
+"""The access matrix: every URL pattern of the project, enumerated from the URL
+resolver, is tried anonymously, with a user of the wrong role, with a user of
+another constellation and with a user of another fostering service.
+
+A new URL without an entry in SPEC (or in the third-party groups below) fails
+``test_every_url_has_an_entry``: nobody can add a page and forget its rules."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from constellation.models import Carer
+from people.models import Invitation
+from tests.factories import UserFactory
+
+# --- enumerate ------------------------------------------------------------------
+
+
+def _walk(resolver, prefix="", namespace=""):
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            ns = ":".join(n for n in (namespace, pattern.namespace) if n)
+            yield from _walk(pattern, prefix + str(pattern.pattern), ns)
+        elif isinstance(pattern, URLPattern):
+            name = f"{namespace}:{pattern.name}" if namespace else str(pattern.name)
+            yield prefix + str(pattern.pattern), name
+
+
+ALL_URLS = sorted(set(_walk(get_resolver())))
+
+# Django's admin: every page is behind its own login and the staff flag.
+ADMIN_PREFIX = "admin/"
+
+# allauth: pages a person must reach before logging in (or that answer a bad key).
+ACCOUNT_PUBLIC = {
+    "account_login",
+    "account_logout",
+    "account_inactive",
+    "account_signup",
+    "account_email_verification_sent",
+    "account_reset_password",
+    "account_reset_password_done",
+    "account_reset_password_from_key",
+    "account_reset_password_from_key_done",
+    "account_confirm_email",
+    "account_confirm_login_code",
+    "mfa_authenticate",
+}
+ACCOUNT_KWARGS = {
+    "account_confirm_email": {"key": "not-a-real-key"},
+    "account_reset_password_from_key": {"uidb36": "zz", "key": "not-a-real-key"},
+}
+
+# --- the product's own URLs ---------------------------------------------------------
+
+ANON_LOGIN = "login"  # anonymous is sent to the login page
+ANON_401 = "401"  # the API answers 401
+PUBLIC = "public"  # reachable without logging in
+
+
+@dataclass(frozen=True)
+class Spec:
+    """How to call a URL and who may."""
+
+    kwargs: Callable = lambda w: {}  # noqa: E731
+    method: str = "get"
+    anonymous: str = ANON_LOGIN
+    allowed: tuple[str, ...] = ()
+    # (user attribute of the world, expected statuses)
+    wrong_role: tuple[str, frozenset[int]] | None = None
+    other_constellation: str | None = None
+    other_service: str | None = "other_service_manager"
+    # For pages without an object (lists): what must not show to outsiders.
+    list_of: Callable | None = None
+    data: dict = field(default_factory=dict)
+
+
+def _membership(w):
+    return {"pk": w.satellite.memberships.get().pk}
+
+
+def _carer(w):
+    return {"pk": Carer.objects.get(user=w.satellite_carer).pk}
+
+
+VIEWERS = ("hub_carer", "satellite_carer", "liaison", "manager")
+MANAGERS = ("liaison", "manager")
+D404 = frozenset({404})
+D403 = frozenset({403})
+CONSTELLATION = {"pk": None}
+
+SPEC: dict[str, Spec] = {
+    "home": Spec(allowed=(*VIEWERS, "social_worker", "nobody")),
+    "healthz": Spec(anonymous=PUBLIC, other_service=None),
+    "people:accept_invitation": Spec(
+        kwargs=lambda w: {"token": "not-a-real-token"}, anonymous=PUBLIC, other_service=None
+    ),
+    "people:access_log": Spec(
+        allowed=MANAGERS,
+        wrong_role=("satellite_carer", D403),
+        list_of=lambda w: [w.child.first_name],
+    ),
+    "sleepovers:index": Spec(allowed=VIEWERS),
+    "calendar_events:index": Spec(allowed=VIEWERS),
+    "constellation:list": Spec(
+        allowed=VIEWERS,
+        list_of=lambda w: [w.constellation.name],
+    ),
+    "constellation:detail": Spec(
+        kwargs=lambda w: {"pk": w.constellation.pk},
+        allowed=VIEWERS,
+        wrong_role=("social_worker", D404),
+        other_constellation="other_hub_carer",
+    ),
+    "constellation:household_create": Spec(
+        kwargs=lambda w: {"pk": w.constellation.pk},
+        allowed=MANAGERS,
+        wrong_role=("hub_carer", D403),
+        other_constellation="other_liaison",
+    ),
+    "constellation:membership_propose": Spec(
+        kwargs=lambda w: {"pk": w.constellation.pk},
+        allowed=MANAGERS,
+        wrong_role=("satellite_carer", D403),
+        other_constellation="other_liaison",
+    ),
+    "constellation:household": Spec(
+        kwargs=lambda w: {"pk": w.satellite.pk},
+        allowed=VIEWERS,
+        wrong_role=("nobody", D404),
+        other_constellation="other_satellite_carer",
+    ),
+    "constellation:household_edit": Spec(
+        kwargs=lambda w: {"pk": w.satellite.pk},
+        allowed=MANAGERS,
+        wrong_role=("satellite_carer", D403),
+        other_constellation="other_liaison",
+    ),
+    "constellation:carer_add": Spec(
+        kwargs=lambda w: {"pk": w.satellite.pk},
+        allowed=MANAGERS,
+        wrong_role=("hub_carer", D403),
+        other_constellation="other_liaison",
+    ),
+    "constellation:child_create": Spec(
+        kwargs=lambda w: {"pk": w.satellite.pk},
+        allowed=MANAGERS,
+        wrong_role=("satellite_carer", D403),
+        other_constellation="other_liaison",
+    ),
+    "constellation:carer_end": Spec(
+        kwargs=_carer,
+        allowed=MANAGERS,
+        wrong_role=("satellite_carer", D403),
+        other_constellation="other_liaison",
+    ),
+    "constellation:carer_invite": Spec(
+        kwargs=_carer,
+        method="post",
+        allowed=MANAGERS,
+        wrong_role=("hub_carer", D403),
+        other_constellation="other_liaison",
+    ),
+    "constellation:membership_activate": Spec(
+        kwargs=_membership,
+        method="post",
+        allowed=MANAGERS,
+        wrong_role=("satellite_carer", D403),
+        other_constellation="other_liaison",
+    ),
+    "constellation:membership_withdraw": Spec(
+        kwargs=_membership,
+        allowed=MANAGERS,
+        wrong_role=("hub_carer", D403),
+        other_constellation="other_liaison",
+    ),
+    "constellation:membership_leave": Spec(
+        kwargs=_membership,
+        allowed=MANAGERS,
+        wrong_role=("satellite_carer", D403),
+        other_constellation="other_liaison",
+    ),
+    "constellation:child": Spec(
+        kwargs=lambda w: {"pk": w.child.pk},
+        allowed=(*VIEWERS, "neighbour_carer", "social_worker"),
+        wrong_role=("nobody", D404),
+        other_constellation="other_hub_carer",
+    ),
+    "constellation:child_edit": Spec(
+        kwargs=lambda w: {"pk": w.child.pk},
+        allowed=MANAGERS,
+        wrong_role=("hub_carer", D403),
+        other_constellation="other_liaison",
+    ),
+    "constellation:child_move": Spec(
+        kwargs=lambda w: {"pk": w.child.pk},
+        allowed=MANAGERS,
+        wrong_role=("satellite_carer", D403),
+        other_constellation="other_liaison",
+    ),
+    "constellation:child_history": Spec(
+        kwargs=lambda w: {"pk": w.child.pk},
+        allowed=MANAGERS,
+        wrong_role=("hub_carer", D403),
+        other_constellation="other_liaison",
+    ),
+    "api:me": Spec(anonymous=ANON_401, allowed=(*VIEWERS, "nobody")),
+    "api-schema": Spec(anonymous=ANON_401, allowed=VIEWERS),
+    "api-docs": Spec(anonymous=ANON_401, allowed=VIEWERS),
+    "api:constellation-list": Spec(
+        anonymous=ANON_401,
+        allowed=VIEWERS,
+        list_of=lambda w: [w.constellation.name],
+    ),
+    "api:constellation-detail": Spec(
+        kwargs=lambda w: {"pk": w.constellation.pk},
+        anonymous=ANON_401,
+        allowed=VIEWERS,
+        wrong_role=("social_worker", D404),
+        other_constellation="other_hub_carer",
+    ),
+    "api:household-list": Spec(
+        anonymous=ANON_401,
+        allowed=VIEWERS,
+        list_of=lambda w: [w.satellite.name],
+    ),
+    "api:household-detail": Spec(
+        kwargs=lambda w: {"pk": w.satellite.pk},
+        anonymous=ANON_401,
+        allowed=VIEWERS,
+        wrong_role=("nobody", D404),
+        other_constellation="other_satellite_carer",
+    ),
+    "api:child-list": Spec(
+        anonymous=ANON_401,
+        allowed=VIEWERS,
+        list_of=lambda w: [w.child.known_as],
+    ),
+    "api:child-detail": Spec(
+        kwargs=lambda w: {"pk": w.child.pk},
+        anonymous=ANON_401,
+        allowed=(*VIEWERS, "social_worker"),
+        wrong_role=("nobody", D404),
+        other_constellation="other_hub_carer",
+    ),
+}
+
+# Write methods of API detail endpoints, tried as well as their reads.
+API_WRITES = {
+    "api:household-detail": ("patch", {"phone": "07700 900123"}, "satellite_carer"),
+    "api:child-detail": ("patch", {"allergies": "None"}, "hub_carer"),
+}
+
+PRODUCT_URLS = [
+    (route, name)
+    for route, name in ALL_URLS
+    if not route.startswith(ADMIN_PREFIX) and not route.startswith("accounts/")
+]
+ACCOUNT_URLS = [(route, name) for route, name in ALL_URLS if route.startswith("accounts/")]
+ADMIN_URLS = [(route, name) for route, name in ALL_URLS if route.startswith(ADMIN_PREFIX)]
+
+
+def test_every_url_has_an_entry():
+    missing = [name for _, name in PRODUCT_URLS if name not in SPEC]
+    assert not missing, f"URLs without an access entry in tests/test_access_matrix.py: {missing}"
+    stale = set(SPEC) - {name for _, name in PRODUCT_URLS}
+    assert not stale, f"entries for URLs that no longer exist: {stale}"
+
+
+@pytest.fixture
+def matrix(world):
+    world.nobody = UserFactory(email="nobody@test.example")
+    world.other_satellite_carer = world.other_satellite_carer
+    return world
+
+
+def _call(client, spec: Spec, world, name: str):
+    url = reverse(name, kwargs=spec.kwargs(world))
+    return getattr(client, spec.method)(url, spec.data)
+
+
+def _is_login_redirect(response) -> bool:
+    return response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+# --- the product --------------------------------------------------------------------
+# One test per URL, checking every kind of caller in turn (one world per URL keeps
+# the matrix fast enough to run on every change).
+
+
+def _check_anonymous(client, spec, world, name):
+    response = _call(client, spec, world, name)
+    if spec.anonymous == ANON_LOGIN:
+        assert _is_login_redirect(response), ("anonymous", response.status_code)
+    elif spec.anonymous == ANON_401:
+        assert response.status_code == 401, ("anonymous", response.status_code)
+    else:
+        assert response.status_code in {200, 404, 410}, ("anonymous", response.status_code)
+
+
+def _check_allowed(client, spec, world, name):
+    for who in spec.allowed:
+        client.force_login(getattr(world, who))
+        response = _call(client, spec, world, name)
+        assert response.status_code in {200, 302}, (who, response.status_code)
+        if response.status_code == 302:
+            assert not _is_login_redirect(response), who
+
+
+def _check_wrong_role(client, spec, world, name):
+    who, expected = spec.wrong_role
+    client.force_login(getattr(world, who))
+    response = _call(client, spec, world, name)
+    assert response.status_code in expected, (who, response.status_code)
+
+
+def _check_other_constellation(client, spec, world, name):
+    client.force_login(getattr(world, spec.other_constellation))
+    response = _call(client, spec, world, name)
+    assert response.status_code == 404, (spec.other_constellation, response.status_code)
+
+
+def _check_other_service(client, spec, world, name):
+    for who in (spec.other_service, "other_service_liaison", "other_service_hub_carer"):
+        client.force_login(getattr(world, who))
+        response = _call(client, spec, world, name)
+        if spec.kwargs(world):
+            assert response.status_code == 404, (who, response.status_code)
+        else:
+            assert response.status_code in {200, 302, 403}, (who, response.status_code)
+            body = response.content.decode()
+            for secret in spec.list_of(world) if spec.list_of else []:
+                assert secret not in body, (who, secret)
+
+
+@pytest.mark.parametrize("name", sorted(SPEC))
+def test_access(client, matrix, name):
+    spec = SPEC[name]
+    _check_anonymous(client, spec, matrix, name)
+    if spec.wrong_role:
+        _check_wrong_role(client, spec, matrix, name)
+    if spec.other_constellation:
+        _check_other_constellation(client, spec, matrix, name)
+    if spec.other_service:
+        _check_other_service(client, spec, matrix, name)
+    # Last, as the allowed calls may change state (an activation, a new invitation).
+    _check_allowed(client, spec, matrix, name)
+
+
+@pytest.mark.parametrize("name", sorted(API_WRITES))
+def test_api_writes(client, matrix, name):
+    spec = SPEC[name]
+    method, data, wrong = API_WRITES[name]
+    url = reverse(name, kwargs=spec.kwargs(matrix))
+    send = lambda: getattr(client, method)(url, data, content_type="application/json")  # noqa: E731
+    assert send().status_code == 401
+    client.force_login(getattr(matrix, wrong))
+    assert send().status_code == 403
+    client.force_login(matrix.other_liaison)
+    assert send().status_code == 404
+    client.force_login(matrix.other_service_manager)
+    assert send().status_code == 404
+    client.force_login(matrix.liaison)
+    assert send().status_code == 200
+
+
+# --- the invitation link is public, but only a real token opens it -------------------
+
+
+def test_an_open_invitation_opens_and_a_used_one_does_not(client, matrix):
+    from people.services import invite
+
+    token = invite(matrix.nobody, by=matrix.liaison)
+    url = reverse("people:accept_invitation", kwargs={"token": token})
+    assert client.get(url).status_code == 200
+    Invitation.objects.filter(user=matrix.nobody).update(revoked_at="2026-01-01T00:00:00Z")
+    assert client.get(url).status_code in {404, 410}
+
+
+# --- allauth ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("route", "name"), ACCOUNT_URLS)
+def test_account_pages(client, db, route, name):
+    url = reverse(name, kwargs=ACCOUNT_KWARGS.get(name, {}))
+    response = client.get(url)
+    if name in ACCOUNT_PUBLIC:
+        assert response.status_code in {200, 302}
+    else:
+        assert _is_login_redirect(response), (name, response.status_code)
+
+
+# --- Django's admin --------------------------------------------------------------
+
+
+def _admin_url(route: str, name: str) -> str:
+    from django.urls.exceptions import NoReverseMatch
+
+    values = {"app_label": "people", "object_id": "1", "content_type_id": "1", "id": "1"}
+    regex = dict(ALL_URLS_PATTERNS)[name].pattern.regex
+    if regex.groupindex:
+        kwargs = {k: values.get(k, "1") for k in regex.groupindex}
+        try:
+            return reverse(name, kwargs=kwargs)
+        except NoReverseMatch:
+            return reverse(name, args=list(kwargs.values()))
+    return reverse(name, args=["1"] * regex.groups)
+
+
+ALL_URLS_PATTERNS = []
+
+
+def _collect_patterns(resolver, namespace=""):
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            ns = ":".join(n for n in (namespace, pattern.namespace) if n)
+            _collect_patterns(pattern, ns)
+        elif pattern.name:
+            name = f"{namespace}:{pattern.name}" if namespace else pattern.name
+            ALL_URLS_PATTERNS.append((name, pattern))
+
+
+_collect_patterns(get_resolver())
+
+
+@pytest.mark.parametrize(("route", "name"), [u for u in ADMIN_URLS if u[1] != "admin:None"])
+def test_admin_pages_need_an_administrator(client, db, route, name):
+    url = _admin_url(route, name)
+    if name == "admin:login":
+        assert client.get(url).status_code == 200
+        return
+    response = client.get(url)
+    assert response.status_code in {302, 404}
+    if response.status_code == 302:
+        assert "/admin/login/" in response["Location"] or name.endswith(("login", "logout"))
+    client.force_login(UserFactory(is_staff=False))
+    response = client.get(url)
+    assert response.status_code in {302, 404}
+    if response.status_code == 302:
+        assert "/admin/login/" in response["Location"] or name.endswith(("login", "logout"))
