@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
@@ -138,6 +139,10 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "Europe/London"
 CELERY_BEAT_SCHEDULE = {
+    "delegated-authority-reviews": {
+        "task": "delegated_authority.tasks.send_review_reminders",
+        "schedule": crontab(hour=7, minute=0),
+    },
     "worker-heartbeat": {
         "task": "notifications.tasks.record_heartbeat",
         "schedule": timedelta(minutes=1),
