@@ -19,7 +19,7 @@ from constellation.models import (
     LiaisonAssignment,
 )
 
-from .models import CARER_HOLDERS, Agreement, Clause, Decision, Holder
+from .models import Agreement, Clause, Decision, Holder
 
 FOSTER_CARER = "foster_carer"
 HUB_CARER = "hub_carer"
