@@ -13,6 +13,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("", include("constellation.urls")),
     path("", include("people.urls")),
+    path("", include("delegated_authority.urls")),
     path("sleepovers/", include("sleepovers.urls")),
     path("calendar/", include("calendar_events.urls")),
     path("api/v1/", include("config.api_urls")),

@@ -126,23 +126,9 @@ class Context:
 
 
 def context_for(user, child: Child, *, at: datetime | date | None = None) -> Context:
-    day = _day(at)
     constellation = constellation_of(child)
-    agreement = None
-    clauses: dict[int, Clause] = {}
-    relation = None
-    if constellation is not None:
-        relation = relation_to(user, child, constellation)
-        agreement = (
-            Agreement.objects.filter(child=child, effective_from__lte=day)
-            .order_by("-effective_from", "-version")
-            .first()
-        )
-        if agreement is not None:
-            clauses = {c.decision_id: c for c in agreement.clauses.all()}
-    return Context(
-        child, day, constellation, relation, agreement, clauses, liaison_of(constellation)
-    )
+    relation = relation_to(user, child, constellation) if constellation else None
+    return context_for_relation(child, relation, at=at, constellation=constellation)
 
 
 def may_decide(
@@ -248,3 +234,36 @@ def panel_for(user, child: Child, *, at: datetime | date | None = None) -> list[
     I decide?" panel reads this."""
     ctx = context_for(user, child, at=at)
     return [answer(ctx, d) for d in Decision.objects.filter(active=True)]
+
+
+def context_for_relation(
+    child: Child,
+    relation: str | None,
+    *,
+    at: datetime | date | None = None,
+    constellation: Constellation | None | bool = False,
+) -> Context:
+    """The context as the child's foster carer or a hub carer would see it: the
+    agreement editor previews its answers with this, through the same ``answer``."""
+    day = _day(at)
+    if constellation is False:  # not looked up by the caller
+        constellation = constellation_of(child)
+    agreement = None
+    clauses: dict[int, Clause] = {}
+    if constellation is not None:
+        agreement = (
+            Agreement.objects.filter(child=child, effective_from__lte=day)
+            .order_by("-effective_from", "-version")
+            .first()
+        )
+        if agreement is not None:
+            clauses = {c.decision_id: c for c in agreement.clauses.all()}
+    return Context(
+        child,
+        day,
+        constellation,
+        relation if constellation else None,
+        agreement,
+        clauses,
+        liaison_of(constellation),
+    )
