@@ -1,9 +1,24 @@
 from django.urls import path
+from rest_framework.routers import SimpleRouter
 
+from constellation import api as constellation_api
+from delegated_authority import api as delegated_authority_api
 from people import api as people_api
 
 app_name = "api"
 
+# Path converters (<int:pk>) so that the schema says the ids are integers.
+router = SimpleRouter(use_regex_path=False)
+router.register("constellations", constellation_api.ConstellationViewSet, basename="constellation")
+router.register("households", constellation_api.HouseholdViewSet, basename="household")
+router.register("children", constellation_api.ChildViewSet, basename="child")
+
 urlpatterns = [
     path("me/", people_api.MeView.as_view(), name="me"),
+    path(
+        "delegated-authority/check/",
+        delegated_authority_api.CheckView.as_view(),
+        name="delegated-authority-check",
+    ),
+    *router.urls,
 ]

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from constellation.access import get_child_for
+from people.api import ApiDefaults
 from people.models import ChildRecordAccess
 
 from .models import Decision
@@ -39,7 +40,7 @@ class CheckAnswer(serializers.Serializer):
     max_consecutive_nights = serializers.IntegerField(allow_null=True)
 
 
-class CheckView(APIView):
+class CheckView(ApiDefaults, APIView):
     """May I decide this for this child, now?"""
 
     @extend_schema(

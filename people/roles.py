@@ -43,31 +43,12 @@ class Roles:
         return self.is_admin or self.is_manager or self.is_liaison
 
     @property
-    def primary(self) -> str:
-        """The role whose home page the person lands on."""
-        for name, held in (
-            ("manager", self.is_manager),
-            ("liaison", self.is_liaison),
-            ("hub", self.is_hub_carer),
-            ("satellite", self.is_satellite_carer),
-            ("social_worker", self.is_social_worker),
-            ("admin", self.is_admin),
-        ):
-            if held:
-                return name
-        return "none"
+    def keys(self) -> list[str]:
+        """The roles held, as short keys (the API's ``roles`` list)."""
+        return [key for key, held in self._held().items() if held]
 
-    @property
-    def labels(self) -> list[str]:
-        names = {
-            "manager": "Fostering manager",
-            "liaison": "Liaison worker",
-            "hub": "Hub carer",
-            "satellite": "Satellite carer",
-            "social_worker": "Social worker",
-            "admin": "Administrator",
-        }
-        held = {
+    def _held(self) -> dict[str, bool]:
+        return {
             "manager": self.is_manager,
             "liaison": self.is_liaison,
             "hub": self.is_hub_carer,
@@ -75,7 +56,25 @@ class Roles:
             "social_worker": self.is_social_worker,
             "admin": self.is_admin,
         }
-        return [label for key, label in names.items() if held[key]]
+
+    @property
+    def primary(self) -> str:
+        """The role whose home page the person lands on (the first held, in this order)."""
+        return next(iter(self.keys), "none")
+
+    @property
+    def labels(self) -> list[str]:
+        return [ROLE_LABELS[key] for key in self.keys]
+
+
+ROLE_LABELS = {
+    "manager": "Fostering manager",
+    "liaison": "Liaison worker",
+    "hub": "Hub carer",
+    "satellite": "Satellite carer",
+    "social_worker": "Social worker",
+    "admin": "Administrator",
+}
 
 
 def roles_for(user) -> Roles:

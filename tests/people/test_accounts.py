@@ -97,3 +97,16 @@ def test_password_reset_sends_a_link_only_to_known_addresses(client, world, mail
     # An unknown address gets the same answer, so accounts cannot be discovered.
     response = client.post(reverse("account_reset_password"), {"email": "nobody@example.org"})
     assert response.status_code == 302
+
+
+def test_a_token_does_not_bypass_the_second_factor(client, world, settings):
+    from rest_framework.authtoken.models import Token
+
+    settings.MFA_REQUIRED_FOR_STAFF = True
+    token = Token.objects.create(user=world.liaison)
+    response = client.get("/api/v1/children/", HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert response.status_code == 403
+    assert "two-factor" in response.json()["detail"]
+    carer_token = Token.objects.create(user=world.hub_carer)
+    response = client.get("/api/v1/children/", HTTP_AUTHORIZATION=f"Token {carer_token.key}")
+    assert response.status_code == 200
