@@ -1,2 +1,9 @@
+from django.urls import path
+
+from . import views
+
 app_name = "calendar_events"
-urlpatterns: list = []
+
+urlpatterns = [
+    path("", views.index, name="index"),
+]

@@ -1,7 +1,654 @@
+"""The constellation's pages. Each view fetches through ``access.py`` (404 for what
+the user cannot see, 403 for what they may see but not change), validates a form,
+calls one service function and answers with a message."""
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.db.models import (
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    prefetch_related_objects,
+)
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from people import services as people_services
+from people.roles import roles_for
+
+from . import access, services
+from .forms import (
+    CarerForm,
+    ChildCreateForm,
+    ChildForm,
+    EndCarerForm,
+    HouseholdCreateForm,
+    HouseholdForm,
+    MembershipReasonForm,
+    MoveChildForm,
+    ProposeMembershipForm,
+    proposable_households,
+)
+from .models import (
+    Activity,
+    Carer,
+    Child,
+    Constellation,
+    ConstellationMembership,
+    FosteringService,
+    Household,
+    LiaisonAssignment,
+)
+from .services import ActionRefused
+
+Status = ConstellationMembership.Status
+GET_POST = require_http_methods(["GET", "POST"])
+
+
+def _posted(request):
+    """Bind a form on POST, even an empty one, so that missing fields show as errors."""
+    return request.POST if request.method == "POST" else None
+
+
+# --- read helpers: constant numbers of queries, whatever the size ----------------------
+
+
+def _count(queryset) -> Subquery:
+    """A correlated COUNT(DISTINCT pk) of a queryset filtered with ``OuterRef``."""
+    counted = (
+        queryset.order_by()
+        .annotate(
+            _n=Func(F("pk"), function="COUNT", template="%(function)s(DISTINCT %(expressions)s)")
+        )
+        .values("_n")
+    )
+    return Subquery(counted, output_field=IntegerField())
+
+
+def _with_counts(constellations):
+    """Annotate active satellites, proposed memberships and placed children, and
+    attach the size warning."""
+    members = ConstellationMembership.objects.filter(constellation=OuterRef("pk"))
+    children = Child.objects.filter(status=Child.Status.PLACED).filter(
+        Q(household__hub_of=OuterRef("pk"))
+        | Q(
+            household__memberships__constellation=OuterRef("pk"),
+            household__memberships__status=Status.ACTIVE,
+        )
+    )
+    rows = list(
+        constellations.select_related("service", "hub").annotate(
+            active_satellites=_count(members.filter(status=Status.ACTIVE)),
+            proposed_count=_count(members.filter(status=Status.PROPOSED)),
+            children_count=_count(children),
+        )
+    )
+    for constellation in rows:
+        constellation.warning = constellation.size_warning(constellation.active_satellites)
+    return rows
+
+
+def _placed_children(user):
+    return Child.objects.visible_to(user).filter(status=Child.Status.PLACED)
+
+
+def _attach_children_and_carers(user, households) -> None:
+    prefetch_related_objects(
+        [h for h in households if h is not None],
+        Prefetch("children", queryset=_placed_children(user), to_attr="placed_children"),
+        Prefetch(
+            "carers",
+            queryset=Carer.objects.current().select_related("user"),
+            to_attr="current_carers",
+        ),
+    )
+
+
+# --- home: one page per role -----------------------------------------------------------
+
+
+def _manager_home(request, roles):
+    rows = _with_counts(
+        Constellation.objects.visible_to(request.user).filter(
+            service_id__in=roles.managed_service_ids
+        )
+    )
+    fostering_services = list(FosteringService.objects.filter(pk__in=roles.managed_service_ids))
+    for service in fostering_services:
+        service.constellation_rows = [c for c in rows if c.service_id == service.pk]
+    return {"fostering_services": fostering_services}
+
+
+def _liaison_home(request, roles):
+    user = request.user
+    ids = roles.liaison_constellation_ids
+    proposed = (
+        ConstellationMembership.objects.visible_to(user)
+        .filter(constellation_id__in=ids, status=Status.PROPOSED)
+        .select_related("household", "constellation")
+        .order_by("proposed_on", "household__name")
+    )
+    return {
+        "constellations": _with_counts(Constellation.objects.visible_to(user).filter(pk__in=ids)),
+        "proposed": proposed,
+    }
+
+
+def _hub_home(request, roles):
+    user = request.user
+    constellation = (
+        Constellation.objects.visible_to(user)
+        .filter(pk__in=roles.hub_constellation_ids)
+        .select_related("hub", "service")
+        .first()
+    )
+    households = []
+    if constellation is not None:
+        members = (
+            ConstellationMembership.objects.visible_to(user)
+            .filter(constellation=constellation, status=Status.ACTIVE)
+            .select_related("household")
+            .order_by("household__name")
+        )
+        households = [constellation.hub, *(m.household for m in members)]
+        _attach_children_and_carers(user, households)
+    return {"constellation": constellation, "households": households}
+
+
+def _satellite_home(request, roles):
+    user = request.user
+    household = Household.objects.visible_to(user).filter(pk=roles.household_id).first()
+    constellation = (
+        Constellation.objects.visible_to(user)
+        .filter(pk__in=roles.satellite_constellation_ids)
+        .select_related("hub", "service")
+        .first()
+    )
+    hub = constellation.hub if constellation else None
+    _attach_children_and_carers(user, [household, hub])
+    return {"household": household, "constellation": constellation, "hub": hub}
+
+
+def _social_worker_home(request, roles):
+    cases = (
+        Child.objects.visible_to(request.user)
+        .filter(social_worker=request.user)
+        .select_related("household")
+    )
+    return {"cases": cases}
+
+
+_HOME = {
+    "manager": _manager_home,
+    "liaison": _liaison_home,
+    "hub": _hub_home,
+    "satellite": _satellite_home,
+    "social_worker": _social_worker_home,
+}
 
 
 @login_required
+@require_GET
 def home(request):
-    return render(request, "home.html")
+    roles = roles_for(request.user)
+    role = roles.primary
+    build = _HOME.get(role)
+    context = build(request, roles) if build else {}
+    return render(request, f"home/{role}.html", context)
+
+
+# --- constellations ---------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def constellation_list(request):
+    constellations = _with_counts(Constellation.objects.visible_to(request.user))
+    return render(request, "constellation/list.html", {"constellations": constellations})
+
+
+@login_required
+@require_GET
+def constellation_detail(request, pk):
+    user = request.user
+    constellation = access.get_constellation_for(user, pk)
+    can_manage = access.can_manage_constellation(user, constellation)
+    memberships = list(
+        ConstellationMembership.objects.visible_to(user)
+        .filter(constellation=constellation)
+        .select_related("household")
+        .order_by("household__name", "-proposed_on")
+    )
+    for membership in memberships:
+        allowed = ConstellationMembership.ALLOWED[membership.status]
+        membership.can_activate = Status.ACTIVE in allowed
+        membership.can_withdraw = Status.WITHDRAWN in allowed
+        membership.can_leave = Status.LEFT in allowed
+    active = [m for m in memberships if m.status == Status.ACTIVE]
+    households = [h for h in [constellation.hub, *(m.household for m in active)] if h]
+    context = {
+        "constellation": constellation,
+        "can_manage": can_manage,
+        "active": active,
+        "others": [m for m in memberships if m.status != Status.ACTIVE],
+        "warning": constellation.size_warning(len(active)),
+        "children_count": _placed_children(user).filter(household__in=households).count(),
+        "liaison_workers": LiaisonAssignment.objects.current()
+        .filter(constellation=constellation)
+        .select_related("user"),
+        "activity": (
+            Activity.objects.visible_to(user)
+            .filter(constellation=constellation)
+            .select_related("actor")[:20]
+            if can_manage
+            else []
+        ),
+    }
+    return render(request, "constellation/detail.html", context)
+
+
+# --- households -----------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def household_detail(request, pk):
+    user = request.user
+    household = access.get_household_for(user, pk)
+    can_manage = access.can_manage_household(user, household)
+    carers = Carer.objects.filter(household=household).select_related("user")
+    if not can_manage:
+        carers = carers.current()
+    children = list(_placed_children(user).filter(household=household))
+    full_ids = set(
+        Child.objects.full_records_for(user)
+        .filter(household=household)
+        .values_list("pk", flat=True)
+    )
+    for child in children:
+        child.full = child.pk in full_ids
+    constellation = (
+        Constellation.objects.visible_to(user)
+        .filter(
+            Q(hub=household)
+            | Q(
+                memberships__household=household,
+                memberships__status__in=ConstellationMembership.OPEN,
+            )
+        )
+        .distinct()
+        .first()
+    )
+    context = {
+        "household": household,
+        "constellation": constellation,
+        "can_manage": can_manage,
+        "show_private": access.can_see_household_details(user, household),
+        "carers": carers,
+        "children": children,
+        "memberships": (
+            ConstellationMembership.objects.visible_to(user)
+            .filter(household=household)
+            .select_related("constellation")
+            .order_by("-proposed_on", "-pk")
+            if can_manage
+            else []
+        ),
+    }
+    return render(request, "constellation/household_detail.html", context)
+
+
+@login_required
+@GET_POST
+def household_create(request, pk):
+    constellation = access.get_managed_constellation_for(request.user, pk)
+    form = HouseholdCreateForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            household = services.create_household(
+                constellation=constellation,
+                kind=data.pop("kind"),
+                by=request.user,
+                reason=data.pop("reason"),
+                **data,
+            )
+        except ActionRefused as refused:
+            form.add_error(None, str(refused))
+        else:
+            messages.success(request, f"{household} was added to {constellation}.")
+            return redirect(household)
+    return render(
+        request,
+        "constellation/form.html",
+        {
+            "form": form,
+            "title": f"Add a household to {constellation}",
+            "back": constellation.get_absolute_url(),
+        },
+    )
+
+
+@login_required
+@GET_POST
+def household_edit(request, pk):
+    household = access.get_managed_household_for(request.user, pk)
+    initial = {f: getattr(household, f) for f in services.HOUSEHOLD_FIELDS}
+    form = HouseholdForm(_posted(request), initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_household(household, by=request.user, **form.cleaned_data)
+        except ActionRefused as refused:
+            form.add_error(None, str(refused))
+        else:
+            messages.success(request, f"{household} was updated.")
+            return redirect(household)
+    return render(
+        request,
+        "constellation/form.html",
+        {"form": form, "title": f"Edit {household}", "back": household.get_absolute_url()},
+    )
+
+
+# --- carers -------------------------------------------------------------------------------------
+
+
+@login_required
+@GET_POST
+def carer_add(request, pk):
+    household = access.get_managed_household_for(request.user, pk)
+    form = CarerForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            carer = services.add_carer(
+                household,
+                by=request.user,
+                base_url=request.build_absolute_uri("/"),
+                **form.cleaned_data,
+            )
+        except ActionRefused as refused:
+            form.add_error(None, str(refused))
+        else:
+            messages.success(
+                request,
+                f"{carer.user} was added to {household}. If they have no password yet, "
+                f"an invitation went to {carer.user.email}.",
+            )
+            return redirect(household)
+    return render(
+        request,
+        "constellation/form.html",
+        {
+            "form": form,
+            "title": f"Add a carer to {household}",
+            "back": household.get_absolute_url(),
+        },
+    )
+
+
+@login_required
+@GET_POST
+def carer_end(request, pk):
+    carer = access.get_carer_for_manager(request.user, pk)
+    form = EndCarerForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.end_carer(carer, by=request.user, reason=form.cleaned_data["reason"])
+        except ActionRefused as refused:
+            messages.error(request, str(refused))
+        else:
+            messages.success(request, f"{carer.user} is no longer a carer of {carer.household}.")
+        return redirect(carer.household)
+    return render(
+        request,
+        "constellation/form.html",
+        {
+            "form": form,
+            "title": f"End {carer.user}'s role in {carer.household}",
+            "back": carer.household.get_absolute_url(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def carer_invite(request, pk):
+    carer = access.get_carer_for_manager(request.user, pk)
+    if carer.ended_on is not None:
+        messages.error(request, f"{carer.user} has left {carer.household}: no invitation sent.")
+    else:
+        people_services.invite(
+            carer.user, by=request.user, base_url=request.build_absolute_uri("/")
+        )
+        messages.success(request, f"A new invitation went to {carer.user.email}.")
+    return redirect(carer.household)
+
+
+# --- memberships -----------------------------------------------------------------------------
+
+
+@login_required
+@GET_POST
+def membership_propose(request, pk):
+    user = request.user
+    constellation = access.get_managed_constellation_for(user, pk)
+    households = proposable_households(
+        Household.objects.managed_by(user).filter(service_id=constellation.service_id)
+    )
+    form = ProposeMembershipForm(_posted(request), households=households)
+    if request.method == "POST" and form.is_valid():
+        household = form.cleaned_data["household"]
+        try:
+            services.propose_membership(
+                constellation, household, by=user, reason=form.cleaned_data["reason"]
+            )
+        except ActionRefused as refused:
+            form.add_error(None, str(refused))
+        else:
+            messages.success(request, f"{household} is proposed to join {constellation}.")
+            return redirect(constellation)
+    return render(
+        request,
+        "constellation/form.html",
+        {
+            "form": form,
+            "title": f"Propose a household to {constellation}",
+            "intro": "To add a household that is new to the service, use “Add household”.",
+            "back": constellation.get_absolute_url(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def membership_activate(request, pk):
+    membership = access.get_membership_for_manager(request.user, pk)
+    try:
+        services.activate_membership(membership, by=request.user)
+    except ActionRefused as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, f"{membership.household} joined {membership.constellation}.")
+    return redirect(membership.constellation)
+
+
+def _end_membership(request, pk, *, action, submit_label, title, done):
+    membership = access.get_membership_for_manager(request.user, pk)
+    form = MembershipReasonForm(_posted(request), submit_label=submit_label)
+    if request.method == "POST" and form.is_valid():
+        try:
+            action(membership, by=request.user, reason=form.cleaned_data["reason"])
+        except ActionRefused as refused:
+            messages.error(request, str(refused))
+        else:
+            messages.success(request, f"{membership.household} {done} {membership.constellation}.")
+        return redirect(membership.constellation)
+    return render(
+        request,
+        "constellation/form.html",
+        {
+            "form": form,
+            "title": title.format(household=membership.household),
+            "back": membership.constellation.get_absolute_url(),
+        },
+    )
+
+
+@login_required
+@GET_POST
+def membership_withdraw(request, pk):
+    return _end_membership(
+        request,
+        pk,
+        action=services.withdraw_membership,
+        submit_label="Withdraw",
+        title="Withdraw {household}",
+        done="was withdrawn from",
+    )
+
+
+@login_required
+@GET_POST
+def membership_leave(request, pk):
+    return _end_membership(
+        request,
+        pk,
+        action=services.end_membership,
+        submit_label="Record that the household left",
+        title="{household} leaves the constellation",
+        done="left",
+    )
+
+
+# --- children ------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def child_detail(request, pk):
+    user = request.user
+    view = access.get_child_for(user, pk)
+    child = view.child
+    context = {"child": child, "full": view.full}
+    if view.full:
+        context.update(
+            placements=child.placements.select_related("household"),
+            siblings=Child.objects.visible_to(user).filter(pk__in=child.siblings.values("pk")),
+            can_manage=access.can_manage_child(user, child),
+            can_audit=access.can_audit_child(user, child),
+        )
+    return render(request, "constellation/child_detail.html", context)
+
+
+@login_required
+@require_GET
+def child_history(request, pk):
+    child = access.get_child_history_for(request.user, pk)
+    records = list(
+        child.history.select_related("history_user").order_by("-history_date", "-history_id")[:101]
+    )
+    labels = {
+        f.name: f.verbose_name for f in Child._meta.get_fields() if hasattr(f, "verbose_name")
+    }
+    rows = []
+    for newer, older in zip(records, [*records[1:], None], strict=True):
+        changed = []
+        if older is not None and newer.history_type == "~":
+            changed = [labels.get(name, name) for name in newer.diff_against(older).changed_fields]
+        rows.append({"record": newer, "changed": changed})
+    return render(
+        request,
+        "constellation/child_history.html",
+        {"child": child, "rows": rows[:100], "truncated": len(records) > 100},
+    )
+
+
+def _child_initial(child: Child) -> dict:
+    initial = {f: getattr(child, f) for f in services.CHILD_FIELDS}
+    initial["social_worker"] = child.social_worker_id
+    return initial
+
+
+@login_required
+@GET_POST
+def child_create(request, pk):
+    household = access.get_managed_household_for(request.user, pk)
+    form = ChildCreateForm(_posted(request), service=household.service)
+    if request.method == "POST" and form.is_valid():
+        try:
+            child = services.create_child(household=household, by=request.user, **form.cleaned_data)
+        except ActionRefused as refused:
+            form.add_error(None, str(refused))
+        else:
+            messages.success(request, f"{child.known_as} was placed with {household}.")
+            return redirect(child)
+    return render(
+        request,
+        "constellation/form.html",
+        {
+            "form": form,
+            "title": f"Add a child placed with {household}",
+            "back": household.get_absolute_url(),
+        },
+    )
+
+
+@login_required
+@GET_POST
+def child_edit(request, pk):
+    child = access.get_managed_child_for(request.user, pk)
+    form = ChildForm(_posted(request), service=child.service, initial=_child_initial(child))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_child(child, by=request.user, **form.cleaned_data)
+        except ActionRefused as refused:
+            form.add_error(None, str(refused))
+        else:
+            messages.success(request, f"{child.known_as}'s record was updated.")
+            return redirect(child)
+    return render(
+        request,
+        "constellation/form.html",
+        {
+            "form": form,
+            "title": f"Edit {child.known_as}'s record",
+            "back": child.get_absolute_url(),
+        },
+    )
+
+
+@login_required
+@GET_POST
+def child_move(request, pk):
+    user = request.user
+    child = access.get_managed_child_for(user, pk)
+    destinations = list(
+        Household.objects.managed_by(user)
+        .filter(service_id=child.service_id)
+        .exclude(pk=child.household_id)
+        .order_by("kind", "name")
+    )
+    form = MoveChildForm(_posted(request), child=child, destinations=destinations)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.move_child(child, to=data["to"], by=user, reason=data["reason"], on=data["on"])
+        except ActionRefused as refused:
+            form.add_error(None, str(refused))
+        else:
+            where = f"to {data['to']}" if data["to"] else "on from the service's care"
+            messages.success(request, f"{child.known_as} moved {where}.")
+            return redirect(child)
+    return render(
+        request,
+        "constellation/form.html",
+        {
+            "form": form,
+            "title": f"Record a move for {child.known_as}",
+            "back": child.get_absolute_url(),
+        },
+    )

@@ -1,0 +1,10 @@
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+
+@login_required
+@require_GET
+def index(request):
+    """Sleepover and short-break requests arrive in a later release; this page says so."""
+    return render(request, "sleepovers/index.html")
