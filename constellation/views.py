@@ -17,6 +17,7 @@ from django.db.models import (
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from delegated_authority import rules as delegated_authority_rules
 from people import services as people_services
 from people.roles import roles_for
 
@@ -540,6 +541,7 @@ def child_detail(request, pk):
             siblings=Child.objects.visible_to(user).filter(pk__in=child.siblings.values("pk")),
             can_manage=access.can_manage_child(user, child),
             can_audit=access.can_audit_child(user, child),
+            panel=delegated_authority_rules.panel_for(user, child),
         )
     return render(request, "constellation/child_detail.html", context)
 

@@ -6,7 +6,7 @@ It fails closed: no agreement, an agreement past its review date, a child no
 longer placed in the constellation, a decision the agreement does not cover, or
 a condition exceeded, each answers no, with the reason in plain words."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from django.utils import timezone
@@ -36,6 +36,7 @@ class Answer:
     ask: str = ""  # whom to ask, in words
     ask_user_id: int | None = None  # the account an approval goes to
     overdue: bool = False
+    relation: str | None = None  # the asker's part: foster carer, hub carer, or none
 
     @property
     def holder_label(self) -> str:
@@ -148,6 +149,10 @@ def may_decide(
 
 
 def answer(ctx: Context, decision: Decision, *, nights: int | None = None) -> Answer:
+    return replace(_answer(ctx, decision, nights=nights), relation=ctx.relation)
+
+
+def _answer(ctx: Context, decision: Decision, *, nights: int | None = None) -> Answer:
     child, constellation, agreement = ctx.child, ctx.constellation, ctx.agreement
     if constellation is None:
         return Answer(

@@ -117,6 +117,8 @@ def request_approval(
     verdict = may_decide(by, child, decision, nights=nights)
     if verdict.allowed:
         raise ActionRefused("You may decide this yourself under the agreement.")
+    if verdict.relation is None:
+        raise ActionRefused("Only the child's carers in the constellation ask for approval.")
     if (
         Approval.objects.pending()
         .filter(

@@ -74,7 +74,14 @@ class Spec:
     other_service: str | None = "other_service_manager"
     # For pages without an object (lists): what must not show to outsiders.
     list_of: Callable | None = None
-    data: dict = field(default_factory=dict)
+    data: dict | Callable = field(default_factory=dict)
+    # Whether the URL names an object of the world (in its path or its query).
+    targets_object: bool | None = None
+
+    def aims_at_object(self, world) -> bool:
+        if self.targets_object is not None:
+            return self.targets_object
+        return bool(self.kwargs(world))
 
 
 def _membership(w):
@@ -83,6 +90,50 @@ def _membership(w):
 
 def _carer(w):
     return {"pk": Carer.objects.get(user=w.satellite_carer).pk}
+
+
+def _agreement(w):
+    return {"pk": _signed(w).pk}
+
+
+def _signed(w):
+    from delegated_authority.models import Agreement
+
+    existing = Agreement.objects.filter(child=w.child).first()
+    if existing:
+        return existing
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from delegated_authority import services as da
+    from delegated_authority.models import Decision
+
+    today = timezone.localdate()
+    return da.create_agreement(
+        w.child,
+        by=w.liaison,
+        effective_from=today,
+        review_on=today + timedelta(days=90),
+        signed_off_role="liaison_worker",
+        clauses=[da.ClauseInput(Decision.objects.get(code="haircuts"), "social_worker")],
+    )
+
+
+def _approval(w):
+    from delegated_authority import services as da
+    from delegated_authority.models import Approval, Decision
+
+    _signed(w)
+    approval = Approval.objects.filter(child=w.child, status="pending").first()
+    if approval is None:
+        approval = da.request_approval(
+            w.child,
+            Decision.objects.get(code="haircuts"),
+            by=w.hub_carer,
+            details="A trim please",
+        )
+    return {"pk": approval.pk}
 
 
 VIEWERS = ("hub_carer", "satellite_carer", "liaison", "manager")
@@ -206,6 +257,72 @@ SPEC: dict[str, Spec] = {
         wrong_role=("hub_carer", D403),
         other_constellation="other_liaison",
     ),
+    "delegated_authority:agreements": Spec(
+        kwargs=lambda w: {"pk": w.child.pk},
+        allowed=(*VIEWERS, "social_worker"),
+        wrong_role=("neighbour_carer", D403),
+        other_constellation="other_hub_carer",
+    ),
+    "delegated_authority:agreement_create": Spec(
+        kwargs=lambda w: {"pk": w.child.pk},
+        allowed=MANAGERS,
+        wrong_role=("hub_carer", D403),
+        other_constellation="other_liaison",
+    ),
+    "delegated_authority:approval_request": Spec(
+        kwargs=lambda w: {"pk": w.child.pk},
+        method="post",
+        data={"decision": "haircuts", "details": "A trim"},
+        allowed=("hub_carer", "satellite_carer"),
+        wrong_role=("neighbour_carer", D403),
+        other_constellation="other_hub_carer",
+    ),
+    "delegated_authority:agreement": Spec(
+        kwargs=_agreement,
+        allowed=(*VIEWERS, "social_worker"),
+        wrong_role=("neighbour_carer", D404),
+        other_constellation="other_hub_carer",
+    ),
+    "delegated_authority:reviews": Spec(
+        allowed=MANAGERS,
+        wrong_role=("hub_carer", D403),
+        list_of=lambda w: [w.child.known_as + "</a>"],
+    ),
+    "delegated_authority:approvals": Spec(
+        allowed=(*VIEWERS, "social_worker", "nobody"),
+        list_of=lambda w: ["A trim please"],
+        data=lambda w: (_approval(w), {})[1],
+    ),
+    "delegated_authority:approval_approve": Spec(
+        kwargs=_approval,
+        method="post",
+        allowed=("social_worker", "liaison"),
+        wrong_role=("hub_carer", D403),
+        other_constellation="other_liaison",
+    ),
+    "delegated_authority:approval_refuse": Spec(
+        kwargs=_approval,
+        method="post",
+        data={"note": "Not now"},
+        allowed=("social_worker", "liaison"),
+        wrong_role=("satellite_carer", D404),
+        other_constellation="other_liaison",
+    ),
+    "delegated_authority:approval_withdraw": Spec(
+        kwargs=_approval,
+        method="post",
+        allowed=("hub_carer",),
+        wrong_role=("liaison", D403),
+        other_constellation="other_hub_carer",
+    ),
+    "api:delegated-authority-check": Spec(
+        anonymous=ANON_401,
+        allowed=("hub_carer", "satellite_carer", "liaison", "manager"),
+        data=lambda w: {"child": w.child.pk, "decision": "haircuts"},
+        targets_object=True,
+        wrong_role=("neighbour_carer", D403),
+        other_constellation="other_hub_carer",
+    ),
     "api:me": Spec(anonymous=ANON_401, allowed=(*VIEWERS, "nobody")),
     "api-schema": Spec(anonymous=ANON_401, allowed=VIEWERS),
     "api-docs": Spec(anonymous=ANON_401, allowed=VIEWERS),
@@ -278,7 +395,8 @@ def matrix(world):
 
 def _call(client, spec: Spec, world, name: str):
     url = reverse(name, kwargs=spec.kwargs(world))
-    return getattr(client, spec.method)(url, spec.data)
+    data = spec.data(world) if callable(spec.data) else spec.data
+    return getattr(client, spec.method)(url, data)
 
 
 def _is_login_redirect(response) -> bool:
@@ -326,7 +444,7 @@ def _check_other_service(client, spec, world, name):
     for who in (spec.other_service, "other_service_liaison", "other_service_hub_carer"):
         client.force_login(getattr(world, who))
         response = _call(client, spec, world, name)
-        if spec.kwargs(world):
+        if spec.aims_at_object(world):
             assert response.status_code == 404, (who, response.status_code)
         else:
             assert response.status_code in {200, 302, 403}, (who, response.status_code)

@@ -153,3 +153,12 @@ def test_the_daily_task_runs_the_reminders(world):
 
     agreement(world, world.child, Holder.BOTH, review_in=3)
     assert send_review_reminders.delay().get() == 1
+
+
+def test_only_the_childs_carers_ask_for_approval(world):
+    agreement(world, world.child, Holder.SOCIAL_WORKER)
+    decision = Decision.objects.get(code="overnight_hub_planned")
+    for outsider in (world.liaison, world.neighbour_carer, world.other_hub_carer):
+        with pytest.raises(ActionRefused, match="Only the child's carers"):
+            services.request_approval(world.child, decision, by=outsider)
+    assert not Approval.objects.exists()
