@@ -29,6 +29,21 @@ def _fast_and_eager(settings):
     celery_app.conf.task_eager_propagates = True
 
 
+@pytest.fixture(autouse=True)
+def _decision_catalogue(request):
+    """The decision catalogue comes from a migration; a transactional test's flush
+    empties it, so put it back for the tests that follow on the same worker."""
+    names = set(request.fixturenames)
+    if not (request.node.get_closest_marker("django_db") or names & {"db", "transactional_db"}):
+        return
+    request.getfixturevalue("transactional_db" if "transactional_db" in names else "db")
+    from delegated_authority.catalogue import CATALOGUE, ensure_catalogue
+    from delegated_authority.models import Decision
+
+    if Decision.objects.count() < len(CATALOGUE):
+        ensure_catalogue(Decision)
+
+
 @pytest.fixture
 def requires_postgres():
     if connection.vendor != "postgresql":

@@ -17,7 +17,7 @@ HOMES = [
 
 
 @pytest.fixture
-def demo(transactional_db, settings):
+def demo(transactional_db, django_db_serialized_rollback, settings):
     settings.MFA_REQUIRED_FOR_STAFF = False
     call_command("seed_demo", force=True, verbosity=0)
 
