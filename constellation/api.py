@@ -3,9 +3,7 @@
 Who sees what is the models' ``visible_to`` querysets and the ``access`` helpers;
 every change goes through ``services``. The views only choose a representation."""
 
-from dateutil.relativedelta import relativedelta
 from django.db.models import Count, Q
-from django.utils import timezone
 from drf_spectacular.utils import (
     OpenApiResponse,
     PolymorphicProxySerializer,
@@ -19,7 +17,14 @@ from people.api import ApiDefaults, ErrorSerializer, RejectUnknownFields, Strict
 from people.models import ChildRecordAccess
 
 from . import access, services
-from .models import Carer, Child, Constellation, ConstellationMembership, Household
+from .models import (
+    CHILD_NOTES_MAX,
+    Child,
+    Constellation,
+    ConstellationMembership,
+    Household,
+    date_of_birth_problem,
+)
 
 API = ChildRecordAccess.Channel.API
 
@@ -84,24 +89,6 @@ class ConstellationViewSet(ApiDefaults, viewsets.ReadOnlyModelViewSet):
 
 
 # --- households ----------------------------------------------------------------------
-
-
-def households_with_details_for(user):
-    """The households whose address and postcode the user may read, as a
-    queryset, so that a page of a list is decided in one query. The same rule as
-    ``access.can_see_household_details`` (a test holds the two together)."""
-    full = Constellation.objects.with_full_child_records_for(user)
-    return Household.objects.filter(
-        Q(pk__in=Carer.objects.current().filter(user=user).values("household_id"))
-        | Q(pk__in=Household.objects.managed_by(user).values("pk"))
-        | Q(pk__in=full.filter(hub__isnull=False).values("hub_id"))
-        | Q(
-            pk__in=ConstellationMembership.objects.filter(
-                constellation__in=full.values("pk"),
-                status=ConstellationMembership.Status.ACTIVE,
-            ).values("household_id")
-        )
-    )
 
 
 class HouseholdSerializer(serializers.ModelSerializer):
@@ -174,7 +161,7 @@ class HouseholdViewSet(ApiDefaults, viewsets.GenericViewSet):
     def list(self, request):
         page = self.paginate_queryset(self.get_queryset())
         with_details = set(
-            households_with_details_for(request.user)
+            Household.objects.with_details_for(request.user)
             .filter(pk__in=[h.pk for h in page])
             .values_list("pk", flat=True)
         )
@@ -248,27 +235,21 @@ CHILD_RESPONSE = PolymorphicProxySerializer(
     resource_type_field_name=None,
 )
 
-MAX_AGE_YEARS = 25
-
 
 class ChildUpdateSerializer(RejectUnknownFields, serializers.Serializer):
     first_name = StrictCharField(max_length=60)
     last_name = StrictCharField(max_length=60)
     preferred_name = StrictCharField(max_length=60, allow_blank=True)
     date_of_birth = serializers.DateField()
-    needs = StrictCharField(max_length=5000, allow_blank=True)
-    allergies = StrictCharField(max_length=5000, allow_blank=True)
-    medication_notes = StrictCharField(max_length=5000, allow_blank=True)
-    emergency_contacts = StrictCharField(max_length=5000, allow_blank=True)
+    needs = StrictCharField(max_length=CHILD_NOTES_MAX, allow_blank=True)
+    allergies = StrictCharField(max_length=CHILD_NOTES_MAX, allow_blank=True)
+    medication_notes = StrictCharField(max_length=CHILD_NOTES_MAX, allow_blank=True)
+    emergency_contacts = StrictCharField(max_length=CHILD_NOTES_MAX, allow_blank=True)
 
     def validate_date_of_birth(self, value):
-        today = timezone.localdate()
-        if value > today:
-            raise serializers.ValidationError("The date of birth cannot be in the future.")
-        if value < today - relativedelta(years=MAX_AGE_YEARS):
-            raise serializers.ValidationError(
-                f"The date of birth cannot be more than {MAX_AGE_YEARS} years ago."
-            )
+        problem = date_of_birth_problem(value)
+        if problem:
+            raise serializers.ValidationError(problem)
         return value
 
 
@@ -319,9 +300,7 @@ class ChildViewSet(ApiDefaults, viewsets.GenericViewSet):
             Child.objects.full_records_for(user).filter(pk__in=ids).values_list("pk", flat=True)
         )
         # The list shows these full records as much as the detail view does.
-        ChildRecordAccess.objects.bulk_create(
-            ChildRecordAccess(user=user, child_id=pk, channel=API) for pk in sorted(full)
-        )
+        access.log_full_record_views(user, full, channel=API)
         context = {"siblings": _visible_siblings(user, sorted(full))}
         data = [
             ChildSerializer(child, context=context).data

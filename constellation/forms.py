@@ -11,11 +11,17 @@ from django.utils import timezone
 
 from people.models import StaffRole, User
 
-from .models import Carer, Child, ConstellationMembership, Household
+from .models import (
+    CHILD_NOTES_MAX,
+    Carer,
+    Child,
+    ConstellationMembership,
+    Household,
+    date_of_birth_problem,
+)
 
-MAX_CHILD_AGE_YEARS = 25
 # Free-text notes: room for a page of writing, and a bound on what a request may carry.
-NOTES_MAX = 4000
+NOTES_MAX = CHILD_NOTES_MAX
 REASON_MAX = 1000
 
 
@@ -34,13 +40,6 @@ class DateInput(forms.DateInput):
 
     def __init__(self, attrs=None):
         super().__init__(attrs=attrs, format="%Y-%m-%d")
-
-
-def _years_before(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - years, day=28)
 
 
 def _not_in_future(value: date | None, what: str) -> None:
@@ -224,9 +223,19 @@ class ChildForm(forms.Form):
         label="Keep connected",
         help_text="After moving on, keep receiving invitations to social events.",
     )
+    siblings = forms.ModelMultipleChoiceField(
+        queryset=Child.objects.none(),
+        required=False,
+        help_text="Brothers and sisters in the service's care.",
+        widget=forms.CheckboxSelectMultiple,
+    )
 
-    def __init__(self, *args, service, submit_label: str = "Save record", **kwargs):
+    def __init__(self, *args, service, siblings=None, submit_label: str = "Save record", **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["siblings"].queryset = (
+            siblings if siblings is not None else Child.objects.none()
+        ).filter(service=service)
+        self.fields["siblings"].label_from_instance = lambda c: f"{c.full_name} ({c.age})"
         self.fields["social_worker"].queryset = User.objects.filter(
             staff_roles__service=service,
             staff_roles__role=StaffRole.Role.SOCIAL_WORKER,
@@ -236,12 +245,9 @@ class ChildForm(forms.Form):
 
     def clean_date_of_birth(self):
         born = self.cleaned_data["date_of_birth"]
-        today = timezone.localdate()
-        _not_in_future(born, "The date of birth")
-        if born < _years_before(today, MAX_CHILD_AGE_YEARS):
-            raise forms.ValidationError(
-                f"The date of birth cannot be more than {MAX_CHILD_AGE_YEARS} years ago."
-            )
+        problem = date_of_birth_problem(born)
+        if problem:
+            raise forms.ValidationError(problem)
         return born
 
     def clean_first_name(self):

@@ -15,6 +15,24 @@ from simple_history.models import HistoricalRecords
 MIN_SATELLITES = 6
 MAX_SATELLITES = 10
 
+# A child's record: the bounds every form and API endpoint applies.
+CHILD_NOTES_MAX = 5000
+MAX_CHILD_AGE_YEARS = 25
+
+
+def date_of_birth_problem(born: date, *, today: date | None = None) -> str:
+    """Why a date of birth cannot be right, or "" when it can."""
+    today = today or timezone.localdate()
+    if born > today:
+        return "The date of birth cannot be in the future."
+    try:
+        earliest = today.replace(year=today.year - MAX_CHILD_AGE_YEARS)
+    except ValueError:  # 29 February
+        earliest = today.replace(year=today.year - MAX_CHILD_AGE_YEARS, day=28)
+    if born < earliest:
+        return f"The date of birth cannot be more than {MAX_CHILD_AGE_YEARS} years ago."
+    return ""
+
 
 class FosteringService(models.Model):
     """A council's (or agency's) fostering service: the tenant. Nothing crosses services."""
@@ -219,6 +237,21 @@ class HouseholdQuerySet(models.QuerySet):
         managed = Constellation.objects.managed_by(user).values("pk")
         return self.filter(
             Q(service__in=_managed_service_ids(user)) | _households_of(managed, include_past=True)
+        )
+
+    def with_details_for(self, user):
+        """Households whose address and postcode the user may read: their own carers,
+        and those who see every child record of the constellation (hub carers,
+        liaison workers, managers); not the other satellite households."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        full = Constellation.objects.with_full_child_records_for(user).values("pk")
+        return self.filter(
+            Q(pk__in=_own_household_ids(user))
+            | Q(pk__in=self.model.objects.managed_by(user).values("pk"))
+            | _households_of(full)
         )
 
 

@@ -253,6 +253,11 @@ def add_carer(
         user = User.objects.create_user(
             email=email, first_name=first_name, last_name=last_name, phone=phone
         )
+    elif not _belongs_only_to(user, household.service):
+        # Neutral on purpose: it must not reveal an account of another service.
+        raise ActionRefused(
+            "This email address cannot be used for a carer here; ask an administrator."
+        )
     elif Carer.objects.current().filter(user=user).exists():
         raise ActionRefused("This person is already a carer of a household.")
     if (
@@ -279,6 +284,38 @@ def add_carer(
     if send_invitation and not user.has_usable_password():
         invite(user, by=by, base_url=base_url)
     return carer
+
+
+def _belongs_only_to(user: User, service: FosteringService) -> bool:
+    """An existing account may become a carer here only if nothing ties it to another
+    fostering service (and it is not an administrator's)."""
+    if user.is_superuser:
+        return False
+    other_staff = StaffRole.objects.filter(user=user).exclude(service=service).exists()
+    other_carer = Carer.objects.filter(user=user).exclude(household__service=service).exists()
+    return not (other_staff or other_carer)
+
+
+@transaction.atomic
+def resend_invitation(carer: Carer, *, by: User | None, base_url: str = "") -> None:
+    """Send a new one-time link (the earlier one stops working)."""
+    from people.services import invite
+
+    if carer.ended_on is not None:
+        raise ActionRefused(f"{carer.user} has left {carer.household}: no invitation sent.")
+    if carer.user.has_usable_password():
+        raise ActionRefused(
+            f"{carer.user} has already set a password; they can reset it from the login page."
+        )
+    invite(carer.user, by=by, base_url=base_url)
+    record_activity(
+        service=carer.household.service,
+        constellation=current_constellation_of(carer.household),
+        actor=by,
+        verb="carer.invited",
+        target=carer,
+        summary=f"A new invitation was sent to {carer.user}",
+    )
 
 
 @transaction.atomic
@@ -408,6 +445,18 @@ CHILD_FIELDS = (
 )
 
 
+def _set_siblings(child: Child, siblings) -> list[int]:
+    """Replace the child's siblings; each must be another child of the same service."""
+    siblings = list(siblings)
+    if any(s.service_id != child.service_id or s.pk == child.pk for s in siblings):
+        raise ActionRefused("Siblings must be other children of the same fostering service.")
+    before = set(child.siblings.values_list("pk", flat=True))
+    after = {s.pk for s in siblings}
+    if before != after:
+        child.siblings.set(siblings)
+    return sorted(before ^ after)
+
+
 @transaction.atomic
 def create_child(
     *, household: Household, by: User | None, placed_on: date | None = None, **fields: Any
@@ -418,6 +467,8 @@ def create_child(
         **{k: v for k, v in fields.items() if k in CHILD_FIELDS},
     )
     _save(child, by=by)
+    if fields.get("siblings"):
+        _set_siblings(child, fields["siblings"])
     Placement.objects.create(
         child=child, household=household, started_on=placed_on or timezone.localdate()
     )
@@ -435,11 +486,17 @@ def create_child(
 @transaction.atomic
 def update_child(child: Child, *, by: User | None, **changes: Any) -> Child:
     changed = [f for f in CHILD_FIELDS if f in changes and getattr(child, f) != changes[f]]
-    if not changed:
+    siblings_changed = (
+        _set_siblings(child, changes["siblings"]) if changes.get("siblings") is not None else []
+    )
+    if not changed and not siblings_changed:
         return child
     for f in changed:
         setattr(child, f, changes[f])
-    _save(child, by=by, update_fields=changed)
+    if changed:
+        _save(child, by=by, update_fields=changed)
+    if siblings_changed:
+        changed.append("siblings")
     record_activity(
         service=child.service,
         constellation=current_constellation_of(child.household) if child.household else None,

@@ -18,7 +18,6 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from delegated_authority import rules as delegated_authority_rules
-from people import services as people_services
 from people.roles import roles_for
 
 from . import access, services
@@ -419,12 +418,11 @@ def carer_end(request, pk):
 @require_POST
 def carer_invite(request, pk):
     carer = access.get_carer_for_manager(request.user, pk)
-    if carer.ended_on is not None:
-        messages.error(request, f"{carer.user} has left {carer.household}: no invitation sent.")
+    try:
+        services.resend_invitation(carer, by=request.user, base_url=request.build_absolute_uri("/"))
+    except ActionRefused as refusal:
+        messages.error(request, str(refusal))
     else:
-        people_services.invite(
-            carer.user, by=request.user, base_url=request.build_absolute_uri("/")
-        )
         messages.success(request, f"A new invitation went to {carer.user.email}.")
     return redirect(carer.household)
 
@@ -572,6 +570,7 @@ def child_history(request, pk):
 def _child_initial(child: Child) -> dict:
     initial = {f: getattr(child, f) for f in services.CHILD_FIELDS}
     initial["social_worker"] = child.social_worker_id
+    initial["siblings"] = list(child.siblings.values_list("pk", flat=True))
     return initial
 
 
@@ -579,7 +578,11 @@ def _child_initial(child: Child) -> dict:
 @GET_POST
 def child_create(request, pk):
     household = access.get_managed_household_for(request.user, pk)
-    form = ChildCreateForm(_posted(request), service=household.service)
+    form = ChildCreateForm(
+        _posted(request),
+        service=household.service,
+        siblings=Child.objects.managed_by(request.user).filter(status=Child.Status.PLACED),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             child = services.create_child(household=household, by=request.user, **form.cleaned_data)
@@ -603,7 +606,12 @@ def child_create(request, pk):
 @GET_POST
 def child_edit(request, pk):
     child = access.get_managed_child_for(request.user, pk)
-    form = ChildForm(_posted(request), service=child.service, initial=_child_initial(child))
+    form = ChildForm(
+        _posted(request),
+        service=child.service,
+        siblings=Child.objects.managed_by(request.user).exclude(pk=child.pk),
+        initial=_child_initial(child),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.update_child(child, by=request.user, **form.cleaned_data)

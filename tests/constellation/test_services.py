@@ -268,3 +268,54 @@ def test_history_names_who_made_each_change(world):
     assert membership.history.latest().history_user == world.manager
     services.move_child(world.child, to=world.neighbour, by=world.liaison, reason="Move")
     assert world.child.history.latest().history_user == world.liaison
+
+
+def test_siblings_are_kept_both_ways_and_only_within_the_service(world):
+    services.update_child(world.child, by=world.liaison, siblings=[world.neighbour_child])
+    assert list(world.neighbour_child.siblings.all()) == [world.child]
+    activity = Activity.objects.filter(verb="child.updated").latest("pk")
+    assert activity.payload == {"fields": ["siblings"]}
+    with pytest.raises(ActionRefused, match="same fostering service"):
+        services.update_child(world.child, by=world.liaison, siblings=[world.other_service_child])
+    assert list(world.child.siblings.all()) == [world.neighbour_child]
+
+
+def test_an_invitation_is_sent_again_only_to_a_carer_without_a_password(world):
+    carer = services.add_carer(
+        world.neighbour,
+        by=world.liaison,
+        email="again@example.org",
+        first_name="A",
+        last_name="Gain",
+        role=Carer.Role.SECOND,
+    )
+    first = Invitation.objects.get(user=carer.user)
+    services.resend_invitation(carer, by=world.liaison)
+    first.refresh_from_db()
+    assert first.revoked_at is not None
+    assert Invitation.objects.open().filter(user=carer.user).count() == 1
+    assert Activity.objects.filter(verb="carer.invited", target_id=carer.pk).exists()
+    existing = Carer.objects.get(user=world.satellite_carer)
+    with pytest.raises(ActionRefused, match="already set a password"):
+        services.resend_invitation(existing, by=world.liaison)
+    services.end_carer(carer, by=world.liaison, reason="Left")
+    carer.refresh_from_db()
+    with pytest.raises(ActionRefused, match="has left"):
+        services.resend_invitation(carer, by=world.liaison)
+
+
+@pytest.mark.parametrize("who", ["other_service_manager", "other_service_carer"])
+def test_an_account_of_another_service_cannot_be_made_a_carer_here(world, who):
+    stranger = getattr(world, who)
+    with pytest.raises(ActionRefused) as refusal:
+        services.add_carer(
+            world.neighbour,
+            by=world.liaison,
+            email=stranger.email,
+            first_name="x",
+            last_name="y",
+            role=Carer.Role.SECOND,
+        )
+    # The message does not say that the account exists elsewhere.
+    assert "cannot be used for a carer here" in str(refusal.value)
+    assert not Carer.objects.filter(user=stranger, household=world.neighbour).exists()

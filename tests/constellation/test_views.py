@@ -480,6 +480,9 @@ def test_carer_invite_sends_a_new_link(client, login, world, django_capture_on_c
     assert_statuses(client, target, {**CARERS_403, **OUTSIDERS_404}, world, method="post")
     assert not Invitation.objects.exists()
 
+    # An invited carer who has not yet set a password.
+    world.satellite_carer.set_unusable_password()
+    world.satellite_carer.save(update_fields=["password"])
     client = login(world.liaison)
     assert client.get(target).status_code == 405
     with django_capture_on_commit_callbacks(execute=True):
