@@ -47,3 +47,15 @@ def test_demo_isolation_between_services():
     assert not Child.objects.visible_to(other).filter(service__name__startswith="North").exists()
     satellite2 = User.objects.get(email="satellite2@example.org")
     assert {c.name for c in Constellation.objects.visible_to(satellite2)} == {"Hillside"}
+
+
+def test_demo_children_have_agreements_some_overdue_some_missing():
+    from django.utils import timezone
+
+    from delegated_authority.models import Agreement
+
+    call_command("seed_demo", force=True)
+    children = Child.objects.count()
+    with_agreement = Agreement.objects.values("child").distinct().count()
+    assert children * 0.6 <= with_agreement < children
+    assert Agreement.objects.filter(review_on__lt=timezone.localdate()).exists()

@@ -1,16 +1,34 @@
 """Demo data: a fostering service with two constellations and a second service,
 so that isolation can be tried. Idempotent: a service already seeded is left as it is."""
 
-from datetime import date
+from datetime import date, timedelta
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
 from constellation import services
 from constellation.models import Carer, Constellation, FosteringService, Household
 from people.models import StaffRole, User
+
+AGREEMENT = [
+    # decision, holder, conditions, most consecutive nights
+    ("overnight_hub_planned", "both", "", 3),
+    ("stay_hub_short_notice", "hub_carer", "Tell the supervising social worker next day.", 2),
+    ("transport_hub_carer", "both", "", None),
+    ("overnight_friends", "satellite_carer", "Friends' parents known to the carers.", 1),
+    ("medical_routine", "satellite_carer", "", None),
+    ("medical_emergency", "both", "Inform the social worker at once.", None),
+    ("school_trips", "satellite_carer", "Day trips only; residential trips: ask.", None),
+    ("haircuts", "satellite_carer", "No major change of style.", None),
+    ("holidays_uk", "satellite_carer", "", 7),
+    ("holidays_abroad", "social_worker", "", None),
+    ("phones_social_media", "satellite_carer", "Follow the household's online safety plan.", None),
+    ("birth_family_contact", "social_worker", "As in the care plan.", None),
+    ("piercings_tattoos", "birth_parents", "", None),
+]
 
 DEMO_LOGINS = [
     ("hub@example.org", "hub carer, Riverside (first constellation)"),
@@ -249,15 +267,15 @@ class Command(BaseCommand):
             for _ in range(1 if n % 3 else 2):
                 if index < 2 and self.child_index >= 20:
                     break
-                self.child(household, social if self.child_index % 4 == 0 else None)
+                self.child(household, social if self.child_index % 4 == 0 else None, by=by)
 
-    def child(self, household: Household, social: User | None) -> None:
+    def child(self, household: Household, social: User | None, *, by: User) -> None:
         first, preferred = CHILDREN[self.child_index % len(CHILDREN)]
         needs, allergies, medication = NEEDS[self.child_index % len(NEEDS)]
         born = date(
             2009 + self.child_index % 9, 1 + self.child_index % 12, 1 + self.child_index % 27
         )
-        services.create_child(
+        child = services.create_child(
             household=household,
             by=None,
             first_name=first,
@@ -270,4 +288,28 @@ class Command(BaseCommand):
             emergency_contacts="Social work duty line 0300 555 0199",
             social_worker=social,
         )
+        # Most children have a delegated authority agreement; a few have none yet,
+        # and one in seven is overdue for review, as in real life.
+        if self.child_index % 5 != 4:
+            self.agreement(child, by=by, overdue=self.child_index % 7 == 6)
         self.child_index += 1
+
+    def agreement(self, child, *, by: User, overdue: bool) -> None:
+        from delegated_authority.models import Decision
+        from delegated_authority.services import ClauseInput, create_agreement
+
+        today = timezone.localdate()
+        start = today - timedelta(days=400 if overdue else 60)
+        decisions = {d.code: d for d in Decision.objects.all()}
+        clauses = [
+            ClauseInput(decisions[code], holder, conditions, nights)
+            for code, holder, conditions, nights in AGREEMENT
+        ]
+        create_agreement(
+            child,
+            by=by,
+            effective_from=start,
+            review_on=start + timedelta(days=365 if overdue else 180),
+            signed_off_role="liaison_worker",
+            clauses=clauses,
+        )
