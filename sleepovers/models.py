@@ -1,0 +1,276 @@
+"""Requests for stays and breaks at the hub, their lifecycle, the hub's beds and
+when it is not available. A night never holds more children than beds: the
+occupancy rows (``Night``) are written under a lock on the hub's row."""
+
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from constellation.models import Child, Constellation, Household
+
+
+class Kind(models.TextChoices):
+    PLANNED = "planned", "Planned overnight stay"
+    SHORT_BREAK = "short_break", "Short break"
+    TRANSPORT = "transport", "Transport"
+    CRISIS = "crisis", "Crisis: help now"
+    TEMPORARY = "temporary", "Temporary placement"
+
+
+# Kinds whose nights take beds at the hub.
+OVERNIGHT_KINDS = {Kind.PLANNED, Kind.CRISIS, Kind.TEMPORARY}
+# The delegated authority decision each kind needs from the hub carer.
+DECISION_FOR_KIND = {
+    Kind.PLANNED: "overnight_hub_planned",
+    Kind.CRISIS: "stay_hub_short_notice",
+    Kind.TEMPORARY: "stay_hub_extended",
+    Kind.TRANSPORT: "transport_hub_carer",
+}
+
+
+class CrisisReason(models.TextChoices):
+    DROP_OFF = "drop_off", "Drop a child off (another child needs the doctor)"
+    CARER_HEALTH = "carer_health", "My own health emergency"
+    PICK_UP = "pick_up", "Pick up a child and look after them for a few hours"
+    COMPOSURE = "composure", "A few hours to recover composure"
+    OVERNIGHT = "overnight", "An unplanned overnight stay"
+    OTHER = "other", "Something else"
+
+
+class Status(models.TextChoices):
+    REQUESTED = "requested", "Requested"
+    AWAITING_APPROVAL = "awaiting_approval", "Waiting for approval"
+    OFFERED = "offered", "Another time offered"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+    CANCELLED = "cancelled", "Cancelled"
+    ARRIVED = "arrived", "Arrived"
+    COLLECTED = "collected", "Collected"
+    DID_NOT_ARRIVE = "did_not_arrive", "Did not arrive"
+
+
+ALLOWED = {
+    Status.REQUESTED: {
+        Status.ACCEPTED,
+        Status.DECLINED,
+        Status.OFFERED,
+        Status.AWAITING_APPROVAL,
+        Status.CANCELLED,
+    },
+    Status.AWAITING_APPROVAL: {Status.ACCEPTED, Status.DECLINED, Status.CANCELLED},
+    # The requester takes the offer (accepted) or refuses it (cancelled).
+    Status.OFFERED: {Status.ACCEPTED, Status.AWAITING_APPROVAL, Status.CANCELLED},
+    Status.ACCEPTED: {Status.ARRIVED, Status.DID_NOT_ARRIVE, Status.CANCELLED},
+    Status.ARRIVED: {Status.COLLECTED},
+    Status.DECLINED: set(),
+    Status.CANCELLED: set(),
+    Status.COLLECTED: set(),
+    Status.DID_NOT_ARRIVE: set(),
+}
+OPEN = {Status.REQUESTED, Status.AWAITING_APPROVAL, Status.OFFERED}
+HOLDING_BEDS = {Status.ACCEPTED, Status.ARRIVED, Status.COLLECTED}
+
+
+def nights_between(start, end) -> list[date]:
+    """The nights a stay covers: each date from the start's up to (not including) the end's."""
+    first = timezone.localtime(start).date() if hasattr(start, "hour") else start
+    last = timezone.localtime(end).date() if hasattr(end, "hour") else end
+    return [first + timedelta(days=n) for n in range((last - first).days)]
+
+
+class SleepoverSettings(models.Model):
+    """A constellation's limits for planned stays."""
+
+    constellation = models.OneToOneField(
+        Constellation, on_delete=models.CASCADE, related_name="sleepover_settings"
+    )
+    max_consecutive_nights = models.PositiveSmallIntegerField(
+        default=3, help_text="The longest planned stay, in nights."
+    )
+    yearly_allowance_nights = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Planned nights per child per calendar year (optional)."
+    )
+
+    def __str__(self) -> str:
+        return f"Sleepover limits of {self.constellation}"
+
+
+class RequestQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The hub's carers and the constellation's staff see every request; a
+        satellite carer sees their own household's."""
+        from constellation.models import Carer
+
+        own = Carer.objects.current().filter(user=user).values("household_id")
+        return self.filter(
+            Q(constellation__in=Constellation.objects.with_full_child_records_for(user))
+            | Q(hub__in=own)
+            | Q(household__in=own)
+        )
+
+    def open(self):
+        return self.filter(status__in=OPEN)
+
+
+class Request(models.Model):
+    constellation = models.ForeignKey(
+        Constellation, on_delete=models.PROTECT, related_name="sleepover_requests"
+    )
+    hub = models.ForeignKey(
+        Household,
+        on_delete=models.PROTECT,
+        related_name="hub_requests",
+        help_text="The hub home (or the stand-in covering it) that is asked.",
+    )
+    household = models.ForeignKey(
+        Household, on_delete=models.PROTECT, related_name="sleepover_requests"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    children = models.ManyToManyField(Child, related_name="sleepover_requests")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    notes = models.TextField(blank=True)
+    crisis_reason = models.CharField(max_length=14, choices=CrisisReason.choices, blank=True)
+    status = models.CharField(max_length=18, choices=Status.choices, default=Status.REQUESTED)
+    decline_reason = models.CharField(max_length=500, blank=True)
+    cancel_reason = models.CharField(max_length=500, blank=True)
+    offered_start = models.DateTimeField(null=True, blank=True)
+    offered_end = models.DateTimeField(null=True, blank=True)
+    emergency_over_beds = models.BooleanField(
+        default=False, help_text="Accepted beyond the beds as a confirmed emergency arrangement."
+    )
+    limit_overridden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = RequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__gt=models.F("start")), name="request_ends_after_start"
+            )
+        ]
+        indexes = [models.Index(fields=["hub", "status", "start"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} request {self.pk}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("sleepovers:request", args=[self.pk])
+
+    @property
+    def nights(self) -> list[date]:
+        return nights_between(self.start, self.end) if self.kind in OVERNIGHT_KINDS else []
+
+    @property
+    def is_crisis(self) -> bool:
+        return self.kind == Kind.CRISIS
+
+
+class Transition(models.Model):
+    """The request's timeline: who moved it, from what to what, when, and why."""
+
+    request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="timeline")
+    from_status = models.CharField(max_length=18, choices=Status.choices, blank=True)
+    to_status = models.CharField(max_length=18, choices=Status.choices)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+    note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or 'new'} → {self.to_status}"
+
+
+class Night(models.Model):
+    """One child's night at a hub, held by an accepted stay. Counted under a lock on
+    the hub's row, so a night never holds more children than beds."""
+
+    hub = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="+")
+    date = models.DateField()
+    request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="held_nights")
+    child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["hub", "date", "child"], name="one_bed_per_child_per_night"
+            )
+        ]
+        indexes = [models.Index(fields=["hub", "date"])]
+
+    def __str__(self) -> str:
+        return f"Child {self.child_id} at hub {self.hub_id} on {self.date}"
+
+
+class BedChange(models.Model):
+    """A change of the hub's beds for a date range: a bed out of use, a temporary
+    extra bed. The newest change covering a date wins."""
+
+    hub = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="bed_changes")
+    start = models.DateField()
+    end = models.DateField(help_text="The last night the change applies to.")
+    beds = models.PositiveSmallIntegerField()
+    note = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__gte=models.F("start")), name="bed_change_dates"
+            ),
+            models.CheckConstraint(condition=Q(beds__lte=20), name="bed_change_at_most_20"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.beds} beds at hub {self.hub_id} {self.start}–{self.end}"
+
+
+class UnavailabilityQuerySet(models.QuerySet):
+    def covering(self, first: date, last: date):
+        return self.filter(start__lte=last, end__gte=first)
+
+
+class Unavailability(models.Model):
+    """A period when the hub is not available (holidays, its own family)."""
+
+    hub = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="unavailability")
+    start = models.DateField()
+    end = models.DateField(help_text="The last day the hub is not available.")
+    note = models.CharField(max_length=200)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = UnavailabilityQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["start"]
+        verbose_name_plural = "unavailability"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__gte=models.F("start")), name="unavailability_dates"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Hub {self.hub_id} not available {self.start}–{self.end}"

@@ -1,0 +1,613 @@
+"""Every change of a sleepover request, the hub's beds and its availability.
+
+The bed rule lives in one place, ``_hold_nights``: it runs under a lock on the
+hub's row, which every accept and every bed change takes first, so two hub
+carers pressing "accept" for the last bed at once leave exactly one accepted."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from constellation.models import Carer, Child, Constellation, ConstellationMembership, Household
+from constellation.services import ActionRefused, record_activity
+from delegated_authority import rules
+from delegated_authority import services as authority
+from delegated_authority.models import Approval, Decision
+from people.models import User
+
+from . import signals
+from .models import (
+    ALLOWED,
+    DECISION_FOR_KIND,
+    OVERNIGHT_KINDS,
+    BedChange,
+    Kind,
+    Night,
+    Request,
+    SleepoverSettings,
+    Status,
+    Transition,
+    Unavailability,
+    nights_between,
+)
+
+# A request "now" may start a little in the past (the form took a minute to fill).
+PAST_SLACK = timedelta(minutes=30)
+
+
+class NightFull(ActionRefused):
+    """No bed is free on a night of the stay."""
+
+
+def settings_for(constellation: Constellation) -> SleepoverSettings:
+    found, _ = SleepoverSettings.objects.get_or_create(constellation=constellation)
+    return found
+
+
+# --- beds and nights -------------------------------------------------------------------
+
+
+def beds_by_night(hub: Household, first: date, last: date) -> dict[date, int]:
+    """The beds of each night from ``first`` to ``last`` (inclusive), in one query:
+    the newest bed change covering a night wins over the hub's usual number."""
+    changes = list(
+        BedChange.objects.filter(hub=hub, start__lte=last, end__gte=first).order_by(
+            "created_at", "pk"
+        )
+    )
+    beds = {}
+    day = first
+    while day <= last:
+        beds[day] = hub.beds
+        for change in changes:  # oldest first, so the newest is applied last
+            if change.start <= day <= change.end:
+                beds[day] = change.beds
+        day += timedelta(days=1)
+    return beds
+
+
+def booked_by_night(hub: Household, first: date, last: date) -> dict[date, int]:
+    rows = (
+        Night.objects.filter(hub=hub, date__gte=first, date__lte=last)
+        .values("date")
+        .annotate(n=Count("pk"))
+    )
+    return {row["date"]: row["n"] for row in rows}
+
+
+@dataclass(frozen=True)
+class NightInfo:
+    date: date
+    beds: int
+    booked: int
+    unavailable: str  # the hub's note, or ""
+
+    @property
+    def free(self) -> int:
+        return max(self.beds - self.booked, 0)
+
+
+def nights(hub: Household, first: date, last: date) -> list[NightInfo]:
+    """Each night's beds, booked children, free beds and unavailability: three queries
+    whatever the range."""
+    beds = beds_by_night(hub, first, last)
+    booked = booked_by_night(hub, first, last)
+    periods = list(Unavailability.objects.filter(hub=hub).covering(first, last))
+    result = []
+    for day, count in beds.items():
+        note = next((p.note for p in periods if p.start <= day <= p.end), "")
+        result.append(NightInfo(day, count, booked.get(day, 0), note))
+    return result
+
+
+def _lock_hub(hub_id: int) -> Household:
+    # Every accept and every bed change of a hub queues here, one at a time.
+    return Household.objects.select_for_update().get(pk=hub_id)
+
+
+def _hold_nights(request: Request, *, emergency: bool) -> bool:
+    """Write the stay's nights, or refuse when a night would hold more children than
+    beds. Returns whether the stay goes beyond the beds (a confirmed emergency).
+    Must run under ``_lock_hub``."""
+    stay = request.nights
+    if not stay:
+        return False
+    children = list(request.children.all())
+    beds = beds_by_night(request.hub, stay[0], stay[-1])
+    booked = booked_by_night(request.hub, stay[0], stay[-1])
+    over = [day for day in stay if booked.get(day, 0) + len(children) > beds[day]]
+    if over and not (emergency and request.kind == Kind.CRISIS):
+        day = over[0]
+        free = max(beds[day] - booked.get(day, 0), 0)
+        raise NightFull(
+            f"The hub is full on the night of {day:%A %d %B}: {free} bed"
+            f"{'s' if free != 1 else ''} free for {len(children)} "
+            f"child{'ren' if len(children) != 1 else ''}."
+        )
+    Night.objects.bulk_create(
+        Night(hub=request.hub, date=day, request=request, child=child)
+        for day in stay
+        for child in children
+    )
+    return bool(over)
+
+
+def _release_nights(request: Request) -> None:
+    Night.objects.filter(request=request).delete()
+
+
+# --- the lifecycle: a table, and one function that moves along it --------------------
+
+
+def _move(request: Request, to: str, *, by: User | None, note: str = "", fields=()) -> Request:
+    if to not in ALLOWED[request.status]:
+        raise ActionRefused(
+            f"A request that is {request.get_status_display().lower()} cannot be "
+            f"{Status(to).label.lower()}."
+        )
+    before = request.status
+    request.status = to
+    request.save(update_fields=["status", *fields])
+    Transition.objects.create(
+        request=request, from_status=before, to_status=to, by=by, note=note[:500]
+    )
+    record_activity(
+        service=request.constellation.service,
+        constellation=request.constellation,
+        actor=by,
+        verb=f"sleepover.{to}",
+        target=request,
+        summary=f"{request.get_kind_display()} {request.pk}: "
+        f"{Status(before).label} to {Status(to).label}",
+        payload={"from": before, "to": to, "kind": request.kind},
+    )
+    return request
+
+
+def _locked(request: Request) -> Request:
+    return (
+        Request.objects.select_for_update()
+        .select_related("constellation__service", "hub", "household")
+        .get(pk=request.pk)
+    )
+
+
+def is_hub_carer(user: User, request: Request) -> bool:
+    return Carer.objects.current().filter(user=user, household_id=request.hub_id).exists()
+
+
+def is_requester(user: User, request: Request) -> bool:
+    return Carer.objects.current().filter(user=user, household_id=request.household_id).exists()
+
+
+def _require_hub(user: User, request: Request) -> None:
+    if not is_hub_carer(user, request):
+        raise ActionRefused("Only the hub's carers answer requests.")
+
+
+def _require_requester(user: User, request: Request) -> None:
+    if not is_requester(user, request):
+        raise ActionRefused("Only the requesting household can do this.")
+
+
+# --- asking ---------------------------------------------------------------------------
+
+
+def _as_aware(value: datetime | date, *, end: bool = False) -> datetime:
+    if isinstance(value, datetime):
+        return value if timezone.is_aware(value) else timezone.make_aware(value)
+    hour = 10 if end else 17  # a planned stay starts after school and ends next morning
+    return timezone.make_aware(datetime.combine(value, datetime.min.time()).replace(hour=hour))
+
+
+def planned_nights_this_year(child: Child, year: int) -> int:
+    return Night.objects.filter(child=child, date__year=year, request__kind=Kind.PLANNED).count()
+
+
+@transaction.atomic
+def create_request(
+    *,
+    by: User,
+    kind: str,
+    children: list[Child],
+    start: datetime | date,
+    end: datetime | date,
+    notes: str = "",
+    crisis_reason: str = "",
+    hub: Household | None = None,
+    override_limits: bool = False,
+) -> Request:
+    """A satellite household asks its constellation's hub. Every rule that refuses a
+    request is here, with its reason (a ValidationError naming the field)."""
+    carer = Carer.objects.current().filter(user=by).select_related("household").first()
+    if carer is None:
+        raise ValidationError({"household": "Only a foster carer of a household can ask."})
+    household = carer.household
+    membership = (
+        ConstellationMembership.objects.filter(
+            household=household, status=ConstellationMembership.Status.ACTIVE
+        )
+        .select_related("constellation__hub", "constellation__service")
+        .first()
+    )
+    if membership is None:
+        raise ValidationError(
+            {"household": "Your household is not an active member of a constellation."}
+        )
+    constellation = membership.constellation
+    if constellation.hub is None:
+        raise ValidationError({"hub": "The constellation has no hub home yet."})
+    if hub is not None and hub.pk != constellation.hub_id:
+        raise ValidationError({"hub": "You can only ask your own constellation's hub."})
+    hub = constellation.hub
+    if kind not in Kind.values:
+        raise ValidationError({"kind": "Unknown kind of request."})
+    if kind == Kind.TEMPORARY:
+        raise ValidationError(
+            {"kind": "A temporary placement is arranged by the liaison worker, not requested here."}
+        )
+    children = list(children)
+    if not children:
+        raise ValidationError({"children": "Choose at least one child."})
+    if any(c.household_id != household.pk or c.status != Child.Status.PLACED for c in children):
+        raise ValidationError({"children": "Choose children who live in your household."})
+    start, end = _as_aware(start), _as_aware(end, end=True)
+    if end <= start:
+        raise ValidationError({"end": "The end must be after the start."})
+    now = timezone.now()
+    if kind != Kind.CRISIS and start < now - PAST_SLACK:
+        raise ValidationError({"start": "The start is in the past."})
+    if end - start > timedelta(days=366):
+        raise ValidationError({"end": "A request covers at most a year."})
+    if kind == Kind.CRISIS and not crisis_reason:
+        raise ValidationError({"crisis_reason": "Say what help you need."})
+    stay = nights_between(start, end) if kind in OVERNIGHT_KINDS else []
+    if kind == Kind.PLANNED:
+        _check_planned(constellation, hub, children, stay, by=by, override=override_limits)
+    for child in children:
+        decision_code = DECISION_FOR_KIND.get(kind)
+        if decision_code and stay:
+            decision = Decision.objects.get(code=decision_code)
+            answer = rules.answer(
+                rules.context_for_relation(child, rules.HUB_CARER), decision, nights=len(stay)
+            )
+            limit = answer.clause.max_consecutive_nights if answer.clause else None
+            if limit is not None and len(stay) > limit:
+                raise ValidationError(
+                    {
+                        "end": f"{child.known_as}'s delegated authority allows at most {limit} "
+                        f"consecutive night{'s' if limit != 1 else ''} at the hub."
+                    }
+                )
+    request = Request.objects.create(
+        constellation=constellation,
+        hub=hub,
+        household=household,
+        requested_by=by,
+        kind=kind,
+        start=start,
+        end=end,
+        notes=notes,
+        crisis_reason=crisis_reason,
+        limit_overridden_by=by if override_limits else None,
+    )
+    request.children.set(children)
+    Transition.objects.create(request=request, to_status=Status.REQUESTED, by=by)
+    record_activity(
+        service=constellation.service,
+        constellation=constellation,
+        actor=by,
+        verb="sleepover.crisis_raised" if kind == Kind.CRISIS else "sleepover.requested",
+        target=request,
+        summary=f"{request.get_kind_display()} asked by {household}",
+        payload={"kind": kind, "children": len(children), "nights": len(stay)},
+    )
+    if kind == Kind.CRISIS:
+        transaction.on_commit(lambda: signals.crisis_raised.send(sender=Request, request=request))
+    return request
+
+
+def _check_planned(constellation, hub, children, stay, *, by, override: bool) -> None:
+    if not stay:
+        raise ValidationError({"end": "A planned overnight stay covers at least one night."})
+    periods = list(Unavailability.objects.filter(hub=hub).covering(stay[0], stay[-1]))
+    if periods:
+        p = periods[0]
+        raise ValidationError(
+            {"start": f"The hub is not available from {p.start:%d %B} to {p.end:%d %B}: {p.note}"}
+        )
+    if override:
+        from people.roles import roles_for
+
+        if not roles_for(by).can_manage:
+            raise ValidationError({"override_limits": "Only a liaison worker may override limits."})
+        return
+    limits = settings_for(constellation)
+    if len(stay) > limits.max_consecutive_nights:
+        raise ValidationError(
+            {
+                "end": f"A planned stay is at most {limits.max_consecutive_nights} consecutive "
+                f"nights in this constellation."
+            }
+        )
+    if limits.yearly_allowance_nights is not None:
+        for child in children:
+            used = planned_nights_this_year(child, stay[0].year)
+            if used + len(stay) > limits.yearly_allowance_nights:
+                raise ValidationError(
+                    {
+                        "children": f"{child.known_as} has had {used} of "
+                        f"{limits.yearly_allowance_nights} planned nights this year."
+                    }
+                )
+
+
+# --- answering ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def accept(request: Request, *, by: User, emergency: bool = False) -> Request:
+    """Accept for the hub. Asks the delegated authority first; a stay it does not
+    cover waits for the holder's approval. Refused when a night is full, unless a
+    crisis is explicitly confirmed as an emergency arrangement."""
+    _require_hub(by, request)
+    _lock_hub(request.hub_id)
+    request = _locked(request)
+    if request.status == Status.AWAITING_APPROVAL:
+        raise ActionRefused("This request waits for approval; it is accepted when it is given.")
+    if request.status == Status.OFFERED:
+        raise ActionRefused("Another time was offered: the family takes or refuses it.")
+    if request.status != Status.REQUESTED:
+        _move(request, Status.ACCEPTED, by=by)  # refused, with the reason
+    waiting = _ask_approvals(request, by=by)
+    if waiting:
+        return _move(
+            request,
+            Status.AWAITING_APPROVAL,
+            by=by,
+            note="Waiting for approval: " + "; ".join(waiting),
+        )
+    over = _hold_nights(request, emergency=emergency)
+    request.emergency_over_beds = over
+    note = "Emergency arrangement beyond the beds, confirmed by the hub carer" if over else ""
+    return _move(request, Status.ACCEPTED, by=by, note=note, fields=["emergency_over_beds"])
+
+
+def _ask_approvals(request: Request, *, by: User) -> list[str]:
+    """Ask for approval of each child whose agreement does not let the hub carer
+    accept; returns what waits."""
+    code = DECISION_FOR_KIND.get(request.kind)
+    if code is None:
+        return []
+    decision = Decision.objects.get(code=code)
+    waiting = []
+    for child in request.children.all():
+        answer = rules.may_decide(by, child, decision, nights=len(request.nights) or None)
+        if answer.allowed:
+            continue
+        authority.request_approval(
+            child,
+            decision,
+            by=by,
+            nights=len(request.nights) or None,
+            details=f"{request.get_kind_display()} at the hub, "
+            f"{timezone.localtime(request.start):%d %b %H:%M} to "
+            f"{timezone.localtime(request.end):%d %b %H:%M}",
+            subject_type="sleepover",
+            subject_id=request.pk,
+        )
+        waiting.append(f"{child.known_as} ({answer.ask})")
+    return waiting
+
+
+def on_approval_decided(approval: Approval) -> None:
+    """The waiting acceptance proceeds when every child's approval is given, and
+    stops (declined, with the holder's note) when one is refused."""
+    if approval.subject_type != "sleepover" or approval.subject_id is None:
+        return
+    request = Request.objects.filter(pk=approval.subject_id).first()
+    if request is None or request.status != Status.AWAITING_APPROVAL:
+        return
+    if approval.status in (Approval.Status.REFUSED, Approval.Status.WITHDRAWN):
+        _lock_hub(request.hub_id)
+        request = _locked(request)
+        request.decline_reason = approval.note or "The approval was not given."
+        _move(
+            request,
+            Status.DECLINED,
+            by=approval.decided_by,
+            note=request.decline_reason,
+            fields=["decline_reason"],
+        )
+        return
+    pending = Approval.objects.filter(subject_type="sleepover", subject_id=request.pk).exclude(
+        status=Approval.Status.APPROVED
+    )
+    if pending.exists():
+        return
+    _lock_hub(request.hub_id)
+    request = _locked(request)
+    try:
+        with transaction.atomic():
+            _hold_nights(request, emergency=False)
+    except NightFull as full:
+        request.decline_reason = f"Approved, but meanwhile {full}"
+        _move(
+            request,
+            Status.DECLINED,
+            by=None,
+            note=request.decline_reason,
+            fields=["decline_reason"],
+        )
+        return
+    _move(
+        request, Status.ACCEPTED, by=approval.decided_by, note=f"Approved by {approval.decided_by}"
+    )
+
+
+@transaction.atomic
+def decline(request: Request, *, by: User, reason: str) -> Request:
+    _require_hub(by, request)
+    if not reason.strip():
+        raise ActionRefused("Say why: the family will read it.")
+    request = _locked(request)
+    request.decline_reason = reason
+    _withdraw_approvals(request, by=by)
+    return _move(request, Status.DECLINED, by=by, note=reason, fields=["decline_reason"])
+
+
+@transaction.atomic
+def offer(request: Request, *, by: User, start: datetime, end: datetime) -> Request:
+    _require_hub(by, request)
+    start, end = _as_aware(start), _as_aware(end, end=True)
+    if end <= start:
+        raise ValidationError({"end": "The end must be after the start."})
+    if start < timezone.now() - PAST_SLACK:
+        raise ValidationError({"start": "The offered time is in the past."})
+    request = _locked(request)
+    request.offered_start, request.offered_end = start, end
+    return _move(
+        request,
+        Status.OFFERED,
+        by=by,
+        note=f"Offered {timezone.localtime(start):%d %b %H:%M} "
+        f"to {timezone.localtime(end):%d %b %H:%M}",
+        fields=["offered_start", "offered_end"],
+    )
+
+
+@transaction.atomic
+def take_offer(request: Request, *, by: User) -> Request:
+    """The requester takes the hub's offer: the stay moves to the offered times and
+    is accepted if the beds are still free."""
+    _require_requester(by, request)
+    _lock_hub(request.hub_id)
+    request = _locked(request)
+    if request.status != Status.OFFERED:
+        raise ActionRefused("There is no offer to take.")
+    request.start, request.end = request.offered_start, request.offered_end
+    request.save(update_fields=["start", "end"])
+    offered_by = request.timeline.filter(to_status=Status.OFFERED).order_by("-at", "-pk").first().by
+    # The hub carer's offer is their acceptance, within the delegated authority.
+    waiting = _ask_approvals(request, by=offered_by) if offered_by else []
+    if waiting:
+        return _move(
+            request,
+            Status.AWAITING_APPROVAL,
+            by=by,
+            note="Offer taken; waiting for approval: " + "; ".join(waiting),
+        )
+    _hold_nights(request, emergency=False)
+    return _move(request, Status.ACCEPTED, by=by, note="Offer taken")
+
+
+@transaction.atomic
+def cancel(request: Request, *, by: User, reason: str) -> Request:
+    """The requester cancels (or refuses an offer); the beds are freed."""
+    _require_requester(by, request)
+    if not reason.strip():
+        raise ActionRefused("Say why you cancel: the hub will read it.")
+    _lock_hub(request.hub_id)
+    request = _locked(request)
+    request.cancel_reason = reason
+    _release_nights(request)
+    _withdraw_approvals(request, by=None)
+    return _move(request, Status.CANCELLED, by=by, note=reason, fields=["cancel_reason"])
+
+
+def _withdraw_approvals(request: Request, *, by: User | None) -> None:
+    Approval.objects.filter(
+        subject_type="sleepover", subject_id=request.pk, status=Approval.Status.PENDING
+    ).update(status=Approval.Status.WITHDRAWN, decided_at=timezone.now())
+
+
+@transaction.atomic
+def arrived(request: Request, *, by: User) -> Request:
+    _require_hub(by, request)
+    return _move(_locked(request), Status.ARRIVED, by=by)
+
+
+@transaction.atomic
+def collected(request: Request, *, by: User) -> Request:
+    _require_hub(by, request)
+    return _move(_locked(request), Status.COLLECTED, by=by)
+
+
+@transaction.atomic
+def did_not_arrive(request: Request, *, by: User, note: str = "") -> Request:
+    _require_hub(by, request)
+    _lock_hub(request.hub_id)
+    request = _locked(request)
+    _release_nights(request)
+    return _move(request, Status.DID_NOT_ARRIVE, by=by, note=note)
+
+
+# --- beds and availability ------------------------------------------------------------
+
+
+def _require_hub_household(user: User, hub: Household) -> None:
+    if not Carer.objects.current().filter(user=user, household=hub).exists():
+        from people.roles import roles_for
+
+        if not roles_for(user).can_manage:
+            raise ActionRefused("Only the hub's carers change its beds and availability.")
+
+
+@transaction.atomic
+def change_beds(
+    hub: Household, *, by: User, start: date, end: date, beds: int, note: str = ""
+) -> BedChange:
+    """Change the beds for a date range. Refused when a night already holds more
+    children than the new number (the same lock as accept, so they cannot race)."""
+    _require_hub_household(by, hub)
+    if end < start:
+        raise ValidationError({"end": "The last night must not be before the first."})
+    if not 0 <= beds <= 20:
+        raise ValidationError({"beds": "Between 0 and 20 beds."})
+    hub = _lock_hub(hub.pk)
+    booked = booked_by_night(hub, start, end)
+    over = sorted(day for day, n in booked.items() if n > beds)
+    if over:
+        raise ActionRefused(
+            f"{booked[over[0]]} children are already booked on the night of "
+            f"{over[0]:%A %d %B}: decline or move a stay first."
+        )
+    change = BedChange.objects.create(
+        hub=hub, start=start, end=end, beds=beds, note=note, created_by=by
+    )
+    constellation = Constellation.objects.filter(hub=hub).first()
+    record_activity(
+        service=hub.service,
+        constellation=constellation,
+        actor=by,
+        verb="hub.beds_changed",
+        target=change,
+        summary=f"{beds} beds from {start:%d %b} to {end:%d %b}",
+    )
+    return change
+
+
+@transaction.atomic
+def add_unavailability(
+    hub: Household, *, by: User, start: date, end: date, note: str
+) -> Unavailability:
+    _require_hub_household(by, hub)
+    if end < start:
+        raise ValidationError({"end": "The last day must not be before the first."})
+    if not note.strip():
+        raise ValidationError({"note": "Say why, in a few words: the families will read it."})
+    period = Unavailability.objects.create(hub=hub, start=start, end=end, note=note, created_by=by)
+    constellation = Constellation.objects.filter(hub=hub).first()
+    record_activity(
+        service=hub.service,
+        constellation=constellation,
+        actor=by,
+        verb="hub.unavailable",
+        target=period,
+        summary=f"Hub not available {start:%d %b} to {end:%d %b}",
+    )
+    return period
