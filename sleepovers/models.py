@@ -146,9 +146,6 @@ class Request(models.Model):
     emergency_over_beds = models.BooleanField(
         default=False, help_text="Accepted beyond the beds as a confirmed emergency arrangement."
     )
-    limit_overridden_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = RequestQuerySet.as_manager()

@@ -219,7 +219,6 @@ def create_request(
     notes: str = "",
     crisis_reason: str = "",
     hub: Household | None = None,
-    override_limits: bool = False,
 ) -> Request:
     """A satellite household asks its constellation's hub. Every rule that refuses a
     request is here, with its reason (a ValidationError naming the field)."""
@@ -267,7 +266,7 @@ def create_request(
         raise ValidationError({"crisis_reason": "Say what help you need."})
     stay = nights_between(start, end) if kind in OVERNIGHT_KINDS else []
     if kind == Kind.PLANNED:
-        _check_planned(constellation, hub, children, stay, by=by, override=override_limits)
+        _check_planned(constellation, hub, children, stay)
     for child in children:
         decision_code = DECISION_FOR_KIND.get(kind)
         if decision_code and stay:
@@ -293,7 +292,6 @@ def create_request(
         end=end,
         notes=notes,
         crisis_reason=crisis_reason,
-        limit_overridden_by=by if override_limits else None,
     )
     request.children.set(children)
     Transition.objects.create(request=request, to_status=Status.REQUESTED, by=by)
@@ -311,7 +309,7 @@ def create_request(
     return request
 
 
-def _check_planned(constellation, hub, children, stay, *, by, override: bool) -> None:
+def _check_planned(constellation, hub, children, stay) -> None:
     if not stay:
         raise ValidationError({"end": "A planned overnight stay covers at least one night."})
     periods = list(Unavailability.objects.filter(hub=hub).covering(stay[0], stay[-1]))
@@ -320,12 +318,6 @@ def _check_planned(constellation, hub, children, stay, *, by, override: bool) ->
         raise ValidationError(
             {"start": f"The hub is not available from {p.start:%d %B} to {p.end:%d %B}: {p.note}"}
         )
-    if override:
-        from people.roles import roles_for
-
-        if not roles_for(by).can_manage:
-            raise ValidationError({"override_limits": "Only a liaison worker may override limits."})
-        return
     limits = settings_for(constellation)
     if len(stay) > limits.max_consecutive_nights:
         raise ValidationError(
