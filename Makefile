@@ -50,7 +50,7 @@ test: install assets browser lint
 	$(BIN)/pytest -n auto
 
 bench: install
-	DEBUG=1 $(BIN)/python bench/run.py
+	$(BIN)/python bench/sleepovers.py
 
 clean:
 	rm -rf $(VENV) node_modules var
