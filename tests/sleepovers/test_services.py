@@ -341,3 +341,51 @@ def test_a_refused_approval_declines_the_stay_with_the_holders_note(world):
     request.refresh_from_db()
     assert request.status == Status.DECLINED
     assert request.decline_reason == "Contact day"
+
+
+# --- temporary placement -------------------------------------------------------------------
+
+
+def test_a_temporary_placement_is_arranged_accepted_and_ends_with_the_move(allowed):
+    from constellation.models import Placement
+
+    start, _ = stay(2)
+    request = services.arrange_temporary_placement(
+        allowed.child,
+        by=allowed.liaison,
+        start=start,
+        expected_end=start + timedelta(days=14),
+        notes="Placement ended suddenly",
+    )
+    assert request.kind == "temporary"
+    assert "agreed by the liaison worker" in request.timeline.first().note
+    services.accept(request, by=allowed.hub_carer)
+    request.refresh_from_db()
+    assert request.status == Status.ACCEPTED  # no second approval: the liaison agreed
+    assert Night.objects.filter(request=request).count() == 14
+    services.arrived(request, by=allowed.hub_carer)
+    with pytest.raises(ActionRefused, match="liaison worker records"):
+        services.end_temporary_placement(
+            request, by=allowed.hub_carer, to=allowed.neighbour, reason="x"
+        )
+    services.end_temporary_placement(
+        request,
+        by=allowed.liaison,
+        to=allowed.neighbour,
+        reason="New placement in the constellation",
+    )
+    allowed.child.refresh_from_db()
+    assert allowed.child.household == allowed.neighbour
+    assert Placement.objects.filter(child=allowed.child).count() == 2
+    request.refresh_from_db()
+    assert request.status == Status.COLLECTED
+
+
+def test_only_the_liaison_worker_arranges_a_temporary_placement(allowed):
+    start, _ = stay(2)
+    for who in (allowed.hub_carer, allowed.satellite_carer, allowed.other_liaison):
+        with pytest.raises(ActionRefused, match="liaison worker arranges"):
+            services.arrange_temporary_placement(
+                allowed.child, by=who, start=start, expected_end=start + timedelta(days=3)
+            )
+    assert not Request.objects.exists()
