@@ -4,6 +4,7 @@ from rest_framework.routers import SimpleRouter
 from constellation import api as constellation_api
 from delegated_authority import api as delegated_authority_api
 from people import api as people_api
+from sleepovers import api as sleepovers_api
 
 app_name = "api"
 
@@ -12,6 +13,10 @@ router = SimpleRouter(use_regex_path=False)
 router.register("constellations", constellation_api.ConstellationViewSet, basename="constellation")
 router.register("households", constellation_api.HouseholdViewSet, basename="household")
 router.register("children", constellation_api.ChildViewSet, basename="child")
+router.register("sleepovers", sleepovers_api.SleepoverRequestViewSet, basename="sleepover")
+router.register(
+    "hub-unavailability", sleepovers_api.HubUnavailabilityViewSet, basename="hub-unavailability"
+)
 
 urlpatterns = [
     path("me/", people_api.MeView.as_view(), name="me"),
@@ -20,5 +25,6 @@ urlpatterns = [
         delegated_authority_api.CheckView.as_view(),
         name="delegated-authority-check",
     ),
+    path("hubs/<int:pk>/nights/", sleepovers_api.HubNightsView.as_view(), name="hub-nights"),
     *router.urls,
 ]

@@ -271,6 +271,8 @@ SPECTACULAR_SETTINGS = {
         "ChildStatusEnum": "constellation.models.Child.Status",
         "HouseholdKindEnum": "constellation.models.Household.Kind",
         "MembershipStatusEnum": "constellation.models.ConstellationMembership.Status",
+        "SleepoverKindEnum": "sleepovers.models.Kind",
+        "SleepoverStatusEnum": "sleepovers.models.Status",
     },
 }
 

@@ -2,6 +2,8 @@
 the user cannot see, 403 for what they may see but not change), validates a form,
 calls one service function and answers with a message."""
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import (
@@ -15,10 +17,12 @@ from django.db.models import (
     prefetch_related_objects,
 )
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from delegated_authority import rules as delegated_authority_rules
 from people.roles import roles_for
+from sleepovers import views as sleepover_pages
 
 from . import access, services
 from .forms import (
@@ -156,7 +160,10 @@ def _hub_home(request, roles):
         )
         households = [constellation.hub, *(m.household for m in members)]
         _attach_children_and_carers(user, households)
-    return {"constellation": constellation, "households": households}
+    context = {"constellation": constellation, "households": households}
+    if constellation is not None and constellation.hub is not None:
+        context.update(sleepover_pages.hub_home(user, constellation.hub, timezone.localdate()))
+    return context
 
 
 def _satellite_home(request, roles):
@@ -170,7 +177,15 @@ def _satellite_home(request, roles):
     )
     hub = constellation.hub if constellation else None
     _attach_children_and_carers(user, [household, hub])
-    return {"household": household, "constellation": constellation, "hub": hub}
+    context = {"household": household, "constellation": constellation, "hub": hub}
+    if hub is not None:
+        today = timezone.localdate()
+        context["availability"] = sleepover_pages.hub_availability(
+            hub, today, today + timedelta(days=sleepover_pages.HOME_AVAILABILITY_DAYS - 1)
+        )
+    if household is not None:
+        context["my_requests"] = sleepover_pages.household_requests_now(user, household.pk)
+    return context
 
 
 def _social_worker_home(request, roles):

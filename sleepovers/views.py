@@ -1,10 +1,815 @@
+"""Sleepover pages: the hub's inbox, a family's requests and bookings, the crisis
+button, the request page with its live status, the hub's nights and beds.
+
+Each view fetches through ``access.py`` (404 outside what the user sees, 403 for a
+visible request they may not act on), validates a form, calls one service and
+answers with a message. A ``ValidationError`` from a service goes on the form's
+field and the page comes back with status 400; a refusal (``ActionRefused``,
+``NightFull``) is shown as a message."""
+
+import calendar
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch, Q
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from constellation import access as constellation_access
+from constellation.models import Carer, Child, Constellation, ConstellationMembership, Household
+from constellation.services import ActionRefused
+from people.models import ChildRecordAccess
+from people.roles import roles_for
+
+from . import access, services
+from .forms import (
+    AcceptForm,
+    BedsForm,
+    BookingForm,
+    CancelForm,
+    CrisisForm,
+    DeclineForm,
+    DidNotArriveForm,
+    MonthForm,
+    OfferForm,
+    RequestFilterForm,
+    UnavailabilityForm,
+    attach_errors,
+    own_children,
+)
+from .models import (
+    ALLOWED,
+    HOLDING_BEDS,
+    OPEN,
+    BedChange,
+    Kind,
+    Night,
+    Request,
+    Status,
+    Unavailability,
+)
+
+GET_POST = require_http_methods(["GET", "POST"])
+# Within the crisis-first inbox: what waits for the hub's answer comes before what
+# waits for someone else (an approval, the family's reply to an offer).
+URGENCY = {Status.REQUESTED: 0, Status.AWAITING_APPROVAL: 1, Status.OFFERED: 2}
+# A status that can still change: the request page keeps polling.
+LIVE = OPEN | (HOLDING_BEDS - {Status.COLLECTED})
+AVAILABILITY_WEEKS = 8
+HOME_AVAILABILITY_DAYS = 14
+
+
+def _posted(request):
+    """Bind a form on POST, even an empty one, so that missing fields show as errors."""
+    return request.POST if request.method == "POST" else None
+
+
+def _back(request, fallback):
+    """Back where the action was taken (the inbox, the home page), or the fallback."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    return redirect(fallback)
+
+
+# --- read helpers, shared with the home pages: constant numbers of queries ---------------
+
+
+@dataclass(frozen=True)
+class Actions:
+    """What the viewing person may do with a request now, read from the table."""
+
+    accept: bool = False
+    decline: bool = False
+    offer: bool = False
+    arrived: bool = False
+    collected: bool = False
+    did_not_arrive: bool = False
+    take_offer: bool = False
+    cancel: bool = False
+
+
+def actions_for(sleepover: Request, *, is_hub: bool, is_requester: bool) -> Actions:
+    allowed = ALLOWED[Status(sleepover.status)]
+    return Actions(
+        accept=is_hub and sleepover.status == Status.REQUESTED,
+        decline=is_hub and Status.DECLINED in allowed,
+        offer=is_hub and Status.OFFERED in allowed,
+        arrived=is_hub and Status.ARRIVED in allowed,
+        collected=is_hub and Status.COLLECTED in allowed,
+        did_not_arrive=is_hub and Status.DID_NOT_ARRIVE in allowed,
+        take_offer=is_requester and sleepover.status == Status.OFFERED,
+        cancel=is_requester and Status.CANCELLED in allowed,
+    )
+
+
+def _with_children(requests):
+    return requests.select_related("household", "requested_by").prefetch_related(
+        Prefetch("children", queryset=Child.objects.order_by("preferred_name", "first_name"))
+    )
+
+
+def _span(rows: list[Request], first: date | None = None, last: date | None = None):
+    """The first and last night the requests (and the given dates) cover."""
+    firsts = [r.nights[0] for r in rows if r.nights] + ([first] if first else [])
+    lasts = [r.nights[-1] for r in rows if r.nights] + ([last] if last else [])
+    return (min(firsts), max(lasts)) if firsts else (None, None)
+
+
+def _attach_beds(hub: Household, rows: list[Request], by_day=None) -> None:
+    """Each overnight request's fewest free beds and the hub's note for a night it is
+    away, from one read of the nights the requests span (or ``by_day``, read already)."""
+    for r in rows:
+        r.fewest_free, r.short_of_beds, r.away_note = None, False, ""
+    stays = [r for r in rows if r.nights]
+    if not stays:
+        return
+    if by_day is None:
+        by_day = {n.date: n for n in services.nights(hub, *_span(stays))}
+    for r in stays:
+        infos = [by_day[day] for day in r.nights]
+        r.fewest_free = min(i.free for i in infos)
+        r.short_of_beds = r.fewest_free < len(r.children.all())
+        r.away_note = next((i.unavailable for i in infos if i.unavailable), "")
+
+
+def hub_inbox(user, hub: Household, *, rows=None, by_day=None) -> list[Request]:
+    """The hub's open requests, most urgent first: every crisis, then what waits for
+    the hub's answer, then what waits for an approval or the family, each by start.
+    For a crisis the children's needs and allergies are at hand, so the view of their
+    records is logged."""
+    rows = _open_requests(user, hub) if rows is None else rows
+    _attach_beds(hub, rows, by_day)
+    constellation_access.log_full_record_views(
+        user,
+        {c.pk for r in rows if r.is_crisis for c in r.children.all()},
+        channel=ChildRecordAccess.Channel.WEB,
+    )
+    return rows
+
+
+def _open_requests(user, hub: Household) -> list[Request]:
+    rows = list(_with_children(Request.objects.visible_to(user).open().filter(hub=hub)))
+    rows.sort(key=lambda r: (not r.is_crisis, URGENCY[Status(r.status)], r.start))
+    for r in rows:
+        r.actions = actions_for(r, is_hub=True, is_requester=False)
+    return rows
+
+
+def hub_home(user, hub: Household, today: date) -> dict:
+    """The hub carer's home page: the inbox, and tonight and the six nights after with
+    the children booked, from one read of the nights both cover."""
+    last = today + timedelta(days=6)
+    rows = _open_requests(user, hub)
+    by_day = {n.date: n for n in services.nights(hub, *_span(rows, today, last))}
+    guests = guests_by_night(hub, today, last)
+    week = [today + timedelta(days=i) for i in range(7)]
+    return {
+        "inbox": hub_inbox(user, hub, rows=rows, by_day=by_day),
+        "week": [{"night": by_day[day], "guests": guests.get(day, [])} for day in week],
+    }
+
+
+def guests_by_night(hub: Household, first: date, last: date) -> dict[date, list[Night]]:
+    """The children booked at the hub each night, in one query."""
+    rows = (
+        Night.objects.filter(hub=hub, date__gte=first, date__lte=last)
+        .select_related("child", "request__household")
+        .order_by("date", "child__preferred_name", "child__first_name")
+    )
+    found = defaultdict(list)
+    for row in rows:
+        found[row.date].append(row)
+    return found
+
+
+def nights_with_guests(hub: Household, first: date, last: date, *, guests: bool) -> list[dict]:
+    """Each night's beds, free beds and the hub's note, with the children booked
+    (only for those who see the children's records): four queries whatever the range."""
+    found = guests_by_night(hub, first, last) if guests else {}
+    return [
+        {"night": n, "guests": found.get(n.date, [])} for n in services.nights(hub, first, last)
+    ]
+
+
+def hub_availability(hub: Household, first: date, last: date) -> dict:
+    """What a family sees before it books: free beds each night and the periods the
+    hub is away, with its note."""
+    return {
+        "days": services.nights(hub, first, last),
+        "away": list(Unavailability.objects.filter(hub=hub).covering(first, last)),
+    }
+
+
+def household_requests_now(user, household_id: int) -> list[Request]:
+    """A family's requests that are open or not over yet, soonest first."""
+    return list(
+        _with_children(
+            Request.objects.visible_to(user).filter(
+                household_id=household_id,
+                status__in=OPEN | {Status.ACCEPTED, Status.ARRIVED},
+                end__gte=timezone.now(),
+            )
+        ).order_by("start")[:10]
+    )
+
+
+def _hub_phones(hub: Household) -> dict:
+    return {
+        "hub": hub,
+        "hub_carers": Carer.objects.current().filter(household=hub).select_related("user"),
+    }
+
+
+# --- the landing page: one per role ------------------------------------------------------
 
 
 @login_required
 @require_GET
 def index(request):
-    """Sleepover and short-break requests arrive in a later release; this page says so."""
+    roles = roles_for(request.user)
+    if roles.can_manage:
+        return _staff_requests(request)
+    if roles.is_hub_carer:
+        return _inbox(request)
+    if roles.household_id is not None:
+        return _my_requests(request, roles)
     return render(request, "sleepovers/index.html")
+
+
+def _inbox(request):
+    hub = access.hub_of_user(request.user)
+    if hub is None:
+        return render(request, "sleepovers/index.html")
+    return render(
+        request,
+        "sleepovers/inbox.html",
+        {"hub": hub, "inbox": hub_inbox(request.user, hub)},
+    )
+
+
+def _my_requests(request, roles):
+    rows = _with_children(
+        Request.objects.visible_to(request.user).filter(household_id=roles.household_id)
+    ).order_by("-created_at", "-pk")
+    page = Paginator(rows, 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "sleepovers/my_requests.html",
+        {"page": page, "can_book": not roles.is_hub_carer},
+    )
+
+
+def fairness(user, constellations, today: date) -> list[dict]:
+    """Nights at the hub per household over the last 12 months (one row per child and
+    night): counted in one query, with the active households that had none."""
+    since = today - timedelta(days=365)
+    counted = (
+        Night.objects.filter(
+            request__constellation__in=constellations, date__gt=since, date__lte=today
+        )
+        .values("request__constellation__name", "request__household_id", "request__household__name")
+        .annotate(
+            total=Count("pk"),
+            planned=Count("pk", filter=Q(request__kind=Kind.PLANNED)),
+            crisis=Count("pk", filter=Q(request__kind=Kind.CRISIS)),
+        )
+        .order_by()
+    )
+    rows = {
+        (c["request__constellation__name"], c["request__household_id"]): {
+            "constellation": c["request__constellation__name"],
+            "household": c["request__household__name"],
+            "total": c["total"],
+            "planned": c["planned"],
+            "crisis": c["crisis"],
+            "other": c["total"] - c["planned"] - c["crisis"],
+        }
+        for c in counted
+    }
+    members = ConstellationMembership.objects.visible_to(user).filter(
+        constellation__in=constellations, status=ConstellationMembership.Status.ACTIVE
+    )
+    for m in members.select_related("constellation", "household"):
+        rows.setdefault(
+            (m.constellation.name, m.household_id),
+            {
+                "constellation": m.constellation.name,
+                "household": m.household.name,
+                "total": 0,
+                "planned": 0,
+                "crisis": 0,
+                "other": 0,
+            },
+        )
+    return sorted(rows.values(), key=lambda r: (r["constellation"], r["household"]))
+
+
+def _staff_requests(request):
+    user = request.user
+    constellations = Constellation.objects.with_full_child_records_for(user)
+    households = (
+        Household.objects.visible_to(user).filter(kind=Household.Kind.SATELLITE).order_by("name")
+    )
+    form = RequestFilterForm(request.GET or None, households=households)
+    rows = _with_children(
+        Request.objects.visible_to(user).filter(constellation__in=constellations)
+    ).select_related("constellation")
+    status = 200
+    if form.is_bound:
+        if form.is_valid():
+            chosen = {k: v for k, v in form.cleaned_data.items() if v}
+            rows = rows.filter(**chosen)
+        else:
+            status, rows = 400, rows.none()
+    page = Paginator(rows.order_by("-created_at", "-pk"), 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "sleepovers/requests.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "fairness": fairness(user, constellations, timezone.localdate()),
+        },
+        status=status,
+    )
+
+
+# --- asking -----------------------------------------------------------------------------
+
+
+def _asking_household(user):
+    """The household a carer asks for; the hub's own carers and staff do not ask."""
+    roles = roles_for(user)
+    if roles.household_id is None or roles.is_hub_carer:
+        raise PermissionDenied("Sleepovers are asked for by the satellite households' carers.")
+    constellation = (
+        Constellation.objects.visible_to(user)
+        .filter(pk__in=roles.satellite_constellation_ids)
+        .select_related("hub", "service")
+        .first()
+    )
+    return roles.household_id, constellation
+
+
+@login_required
+@GET_POST
+def new(request):
+    user = request.user
+    household_id, constellation = _asking_household(user)
+    children = own_children(user, household_id)
+    year = timezone.localdate().year
+    tallies = {c.pk: services.planned_nights_this_year(c, year) for c in children}
+    form = BookingForm(_posted(request), children=children, tallies=tallies)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            sleepover = services.create_request(
+                by=user,
+                kind=data["kind"],
+                children=list(data["children"]),
+                start=data["start"],
+                end=data["end"],
+                notes=data["notes"],
+            )
+        except ValidationError as error:
+            attach_errors(form, error)
+        else:
+            messages.success(request, "Sent to the hub. Their answer shows on this page.")
+            return redirect(sleepover)
+    context = {"form": form, "constellation": constellation}
+    hub = constellation.hub if constellation else None
+    if hub is not None:
+        today = timezone.localdate()
+        context.update(
+            limits=services.settings_for(constellation),
+            away=Unavailability.objects.filter(hub=hub).covering(today, today + timedelta(days=90)),
+        )
+    return render(
+        request,
+        "sleepovers/new.html",
+        context,
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+@GET_POST
+def crisis(request):
+    user = request.user
+    household_id, constellation = _asking_household(user)
+    children = own_children(user, household_id)
+    form = CrisisForm(_posted(request), children=children, tallies={c.pk: None for c in children})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        start = timezone.now()
+        try:
+            sleepover = services.create_request(
+                by=user,
+                kind=Kind.CRISIS,
+                children=list(data["children"]),
+                start=start,
+                end=form.end_for(start),
+                notes=data["notes"],
+                crisis_reason=data["crisis_reason"],
+            )
+        except ValidationError as error:
+            attach_errors(form, error, rename={"end": "until", "start": "until"})
+        else:
+            messages.warning(
+                request,
+                "Sent: the hub is alerted now. If you can, call them as well.",
+            )
+            return redirect(sleepover)
+    hub = constellation.hub if constellation else None
+    context = {"form": form, "constellation": constellation}
+    if hub is not None:
+        context.update(_hub_phones(hub), service=constellation.service)
+    return render(
+        request,
+        "sleepovers/crisis.html",
+        context,
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+# --- the request page and its live status ---------------------------------------------------
+
+
+def _status_context(user, sleepover: Request) -> dict:
+    is_hub = services.is_hub_carer(user, sleepover)
+    is_requester = services.is_requester(user, sleepover)
+    return {
+        "sleepover": sleepover,
+        "is_hub": is_hub,
+        "is_requester": is_requester,
+        "actions": actions_for(sleepover, is_hub=is_hub, is_requester=is_requester),
+        "live": sleepover.status in LIVE,
+        "children": list(sleepover.children.all()),
+    }
+
+
+def _render_request(request, sleepover: Request, *, forms=None, status=200):
+    user = request.user
+    context = _status_context(user, sleepover)
+    context.update(
+        _hub_phones(sleepover.hub),
+        forms=forms or {},
+        service=sleepover.constellation.service,
+        timeline=sleepover.timeline.select_related("by"),
+    )
+    if context["is_hub"] and sleepover.is_crisis:
+        context["needs_at_hand"] = True
+        constellation_access.log_full_record_views(
+            user, {c.pk for c in context["children"]}, channel=ChildRecordAccess.Channel.WEB
+        )
+    context["show_beds"] = sleepover.status in OPEN and bool(sleepover.nights)
+    if context["show_beds"]:
+        _attach_beds(sleepover.hub, [sleepover])
+    return render(request, "sleepovers/request.html", context, status=status)
+
+
+@login_required
+@require_GET
+def request_detail(request, pk):
+    return _render_request(request, access.get_request_for(request.user, pk))
+
+
+@login_required
+@require_GET
+def request_status(request, pk):
+    """The status block, polled by the request page. Nothing to swap (204) while the
+    status is the one the page shows, so a half-typed reason is never lost."""
+    sleepover = access.get_request_for(request.user, pk)
+    if request.GET.get("seen") == sleepover.status:
+        return HttpResponse(status=204)
+    return render(request, "sleepovers/_status.html", _status_context(request.user, sleepover))
+
+
+# --- actions: one small POST view per verb, each calling one service ---------------------
+
+
+def _act(request, sleepover, call, *, done, form=None, key=""):
+    """Validate the form, call the service, answer. Bad input: the request page again
+    with the form's errors, status 400, nothing saved. A refusal: its message."""
+    if form is not None and not form.is_valid():
+        return _render_request(request, sleepover, forms={key: form}, status=400)
+    try:
+        result = call(form.cleaned_data if form is not None else {})
+    except ValidationError as error:
+        if form is None:
+            messages.error(request, " ".join(error.messages))
+            return _back(request, sleepover)
+        attach_errors(form, error)
+        return _render_request(request, sleepover, forms={key: form}, status=400)
+    except ActionRefused as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, done(result))
+    return _back(request, sleepover)
+
+
+def _accepted(result: Request) -> str:
+    if result.status == Status.AWAITING_APPROVAL:
+        return (
+            "Accepted for the hub. It now waits for the approval the delegated authority "
+            "needs; the family sees that it is waiting."
+        )
+    if result.emergency_over_beds:
+        return "Accepted as an emergency arrangement beyond the beds."
+    return f"Accepted. {result.household} can see it now."
+
+
+@login_required
+@require_POST
+def accept(request, pk):
+    sleepover = access.get_request_for_hub(request.user, pk)
+    return _act(
+        request,
+        sleepover,
+        lambda data: services.accept(
+            sleepover, by=request.user, emergency=data["emergency"] and sleepover.is_crisis
+        ),
+        form=AcceptForm(request.POST),
+        key="accept",
+        done=_accepted,
+    )
+
+
+@login_required
+@require_POST
+def decline(request, pk):
+    sleepover = access.get_request_for_hub(request.user, pk)
+    return _act(
+        request,
+        sleepover,
+        lambda data: services.decline(sleepover, by=request.user, reason=data["reason"]),
+        form=DeclineForm(request.POST),
+        key="decline",
+        done=lambda r: f"Declined. {r.household} sees your reason.",
+    )
+
+
+@login_required
+@require_POST
+def offer(request, pk):
+    sleepover = access.get_request_for_hub(request.user, pk)
+    return _act(
+        request,
+        sleepover,
+        lambda data: services.offer(
+            sleepover, by=request.user, start=data["start"], end=data["end"]
+        ),
+        form=OfferForm(request.POST, auto_id=f"offer-{pk}-%s"),
+        key="offer",
+        done=lambda r: f"Another time offered to {r.household}.",
+    )
+
+
+@login_required
+@require_POST
+def take_offer(request, pk):
+    sleepover = access.get_request_for_requester(request.user, pk)
+
+    def done(result):
+        if result.status == Status.AWAITING_APPROVAL:
+            return "You took the offered time. It waits for an approval; this page shows it."
+        return "You took the offered time: the stay is booked."
+
+    return _act(
+        request,
+        sleepover,
+        lambda data: services.take_offer(sleepover, by=request.user),
+        done=done,
+    )
+
+
+@login_required
+@require_POST
+def cancel(request, pk):
+    sleepover = access.get_request_for_requester(request.user, pk)
+    was_offer = sleepover.status == Status.OFFERED
+    return _act(
+        request,
+        sleepover,
+        lambda data: services.cancel(sleepover, by=request.user, reason=data["reason"]),
+        form=CancelForm(request.POST, auto_id=f"cancel-{pk}-%s"),
+        key="cancel",
+        done=lambda r: (
+            "Offer refused: the request is closed."
+            if was_offer
+            else "Cancelled. The hub sees your reason."
+        ),
+    )
+
+
+@login_required
+@require_POST
+def arrived(request, pk):
+    sleepover = access.get_request_for_hub(request.user, pk)
+    return _act(
+        request,
+        sleepover,
+        lambda data: services.arrived(sleepover, by=request.user),
+        done=lambda r: "Recorded: arrived at the hub.",
+    )
+
+
+@login_required
+@require_POST
+def collected(request, pk):
+    sleepover = access.get_request_for_hub(request.user, pk)
+    return _act(
+        request,
+        sleepover,
+        lambda data: services.collected(sleepover, by=request.user),
+        done=lambda r: "Recorded: collected.",
+    )
+
+
+@login_required
+@require_POST
+def did_not_arrive(request, pk):
+    sleepover = access.get_request_for_hub(request.user, pk)
+    return _act(
+        request,
+        sleepover,
+        lambda data: services.did_not_arrive(sleepover, by=request.user, note=data["note"]),
+        form=DidNotArriveForm(request.POST, auto_id=f"dna-{pk}-%s"),
+        key="did_not_arrive",
+        done=lambda r: "Recorded: did not arrive. The beds are free again.",
+    )
+
+
+# --- the hub's nights, availability and beds ---------------------------------------------
+
+
+def _hubs(user):
+    return list(
+        Constellation.objects.visible_to(user)
+        .filter(hub__isnull=False)
+        .select_related("hub")
+        .order_by("name")
+    )
+
+
+def _hub_for(request) -> Household:
+    """The hub a page is about: ``?hub=`` when given (404 outside what the user sees),
+    else the user's own constellation's hub, else the first they oversee."""
+    user = request.user
+    asked = request.GET.get("hub", "")
+    if asked:
+        if not asked.isdigit():
+            raise Http404("No such hub.")
+        return access.get_hub_for(user, int(asked))
+    hub = access.hub_of_user(user)
+    if hub is None and roles_for(user).can_manage:
+        first = next(iter(_hubs(user)), None)
+        hub = first.hub if first else None
+    if hub is None:
+        raise PermissionDenied("There is no hub home to show you.")
+    return hub
+
+
+def _month_after(first: date) -> date:
+    return (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+@login_required
+@require_GET
+def nights(request):
+    user = request.user
+    hub = _hub_for(request)
+    form = MonthForm(request.GET)
+    context = {"hub": hub, "form": form, "hubs": _hubs(user) if roles_for(user).can_manage else []}
+    if not form.is_valid():
+        return render(request, "sleepovers/nights.html", context, status=400)
+    first = form.cleaned_data["month"]
+    following = _month_after(first)
+    last = following - timedelta(days=1)
+    full = Constellation.objects.with_full_child_records_for(user).filter(hub=hub).exists()
+    context.update(
+        full=full,
+        month=first,
+        previous=(first - timedelta(days=1)).replace(day=1),
+        following=following,
+        rows=nights_with_guests(hub, first, last, guests=full),
+        today=timezone.localdate(),
+    )
+    return render(request, "sleepovers/nights.html", context)
+
+
+@login_required
+@require_GET
+def availability(request):
+    hub = _hub_for(request)
+    today = timezone.localdate()
+    first = today - timedelta(days=today.weekday())
+    last = first + timedelta(days=7 * AVAILABILITY_WEEKS - 1)
+    found = hub_availability(hub, first, last)
+    days = found["days"]
+    return render(
+        request,
+        "sleepovers/availability.html",
+        {
+            "hub": hub,
+            "weeks": [days[i : i + 7] for i in range(0, len(days), 7)],
+            "away": found["away"],
+            "today": today,
+            "weekdays": calendar.day_abbr,
+        },
+    )
+
+
+def _render_beds(request, hub: Household, *, beds_form=None, away_form=None, status=200):
+    today = timezone.localdate()
+    return render(
+        request,
+        "sleepovers/beds.html",
+        {
+            "hub": hub,
+            "beds_form": beds_form
+            or BedsForm(action=reverse("sleepovers:change_beds", args=[hub.pk])),
+            "away_form": away_form
+            or UnavailabilityForm(action=reverse("sleepovers:add_unavailability", args=[hub.pk])),
+            "changes": BedChange.objects.filter(hub=hub, end__gte=today)
+            .select_related("created_by")
+            .order_by("start", "-created_at"),
+            "away": Unavailability.objects.filter(hub=hub, end__gte=today).select_related(
+                "created_by"
+            ),
+            "coming": services.nights(hub, today, today + timedelta(days=13)),
+        },
+        status=status,
+    )
+
+
+def _beds_page(hub: Household) -> str:
+    return f"{reverse('sleepovers:beds')}?hub={hub.pk}"
+
+
+@login_required
+@require_GET
+def beds(request):
+    hub = access.get_managed_hub_for(request.user, _hub_for(request).pk)
+    return _render_beds(request, hub)
+
+
+@login_required
+@require_POST
+def change_beds(request, pk):
+    hub = access.get_managed_hub_for(request.user, pk)
+    form = BedsForm(request.POST, action=reverse("sleepovers:change_beds", args=[hub.pk]))
+    if form.is_valid():
+        try:
+            change = services.change_beds(hub, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            attach_errors(form, error)
+        except ActionRefused as refused:
+            form.add_error(None, str(refused))
+        else:
+            messages.success(
+                request,
+                f"{change.beds} bed{'s' if change.beds != 1 else ''} from "
+                f"{change.start:%d %B} to {change.end:%d %B}.",
+            )
+            return redirect(_beds_page(hub))
+    return _render_beds(request, hub, beds_form=form, status=400)
+
+
+@login_required
+@require_POST
+def add_unavailability(request, pk):
+    hub = access.get_managed_hub_for(request.user, pk)
+    form = UnavailabilityForm(
+        request.POST, action=reverse("sleepovers:add_unavailability", args=[hub.pk])
+    )
+    if form.is_valid():
+        try:
+            period = services.add_unavailability(hub, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            attach_errors(form, error)
+        except ActionRefused as refused:
+            form.add_error(None, str(refused))
+        else:
+            messages.success(
+                request,
+                f"The families see that the hub is not available from {period.start:%d %B} "
+                f"to {period.end:%d %B}.",
+            )
+            return redirect(_beds_page(hub))
+    return _render_beds(request, hub, away_form=form, status=400)

@@ -136,6 +136,68 @@ def _approval(w):
     return {"pk": approval.pk}
 
 
+def _sleepover(w):
+    from sleepovers import services as sleepovers
+    from sleepovers.models import Request
+    from tests.sleepovers.helpers import allow_hub, stay
+
+    existing = Request.objects.filter(household=w.satellite).first()
+    if existing:
+        return existing
+    if not w.child.agreements.exists():
+        allow_hub(w.child, by=w.liaison)
+    start, end = stay(5)
+    return sleepovers.create_request(
+        by=w.satellite_carer, kind="planned", children=[w.child], start=start, end=end
+    )
+
+
+def _sleepover_pk(w):
+    return {"pk": _sleepover(w).pk}
+
+
+def _hub_pk(w):
+    return {"pk": w.hub.pk}
+
+
+def _later_days(days):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    day = timezone.localdate() + timedelta(days=days)
+    return {"start": day.isoformat(), "end": day.isoformat()}
+
+
+def _later(days):
+    from tests.sleepovers.helpers import stay
+
+    start, end = stay(days)
+    return {"start": start.strftime("%Y-%m-%dT%H:%M"), "end": end.strftime("%Y-%m-%dT%H:%M")}
+
+
+def _away(w):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from sleepovers import services as sleepovers
+    from sleepovers.models import Unavailability
+
+    if not Unavailability.objects.filter(hub=w.hub).exists():
+        day = timezone.localdate() + timedelta(days=20)
+        sleepovers.add_unavailability(
+            w.hub, by=w.hub_carer, start=day, end=day, note="Our summer holiday"
+        )
+    return {}
+
+
+# The API's sleepover actions answer JSON only: the matrix checks who is refused (401,
+# 403, 404, all before the body is read); tests/sleepovers/test_api.py checks who may.
+SLEEPOVER_HUB_ACTIONS = ("accept", "decline", "offer", "arrived", "collected")
+SLEEPOVER_REQUESTER_ACTIONS = ("cancel", "take-offer")
+
+
 VIEWERS = ("hub_carer", "satellite_carer", "liaison", "manager")
 MANAGERS = ("liaison", "manager")
 D404 = frozenset({404})
@@ -153,7 +215,6 @@ SPEC: dict[str, Spec] = {
         wrong_role=("satellite_carer", D403),
         list_of=lambda w: [w.child.first_name],
     ),
-    "sleepovers:index": Spec(allowed=VIEWERS),
     "calendar_events:index": Spec(allowed=VIEWERS),
     "constellation:list": Spec(
         allowed=VIEWERS,
@@ -322,6 +383,145 @@ SPEC: dict[str, Spec] = {
         targets_object=True,
         wrong_role=("neighbour_carer", D403),
         other_constellation="other_hub_carer",
+    ),
+    "sleepovers:index": Spec(allowed=VIEWERS, list_of=lambda w: [w.satellite.name + "</"]),
+    "sleepovers:new": Spec(allowed=("satellite_carer",), wrong_role=("liaison", D403)),
+    "sleepovers:crisis": Spec(allowed=("satellite_carer",), wrong_role=("liaison", D403)),
+    "sleepovers:nights": Spec(allowed=VIEWERS, wrong_role=("social_worker", D403)),
+    "sleepovers:availability": Spec(allowed=VIEWERS, wrong_role=("social_worker", D403)),
+    "sleepovers:beds": Spec(allowed=("hub_carer", *MANAGERS), wrong_role=("satellite_carer", D403)),
+    "sleepovers:change_beds": Spec(
+        kwargs=_hub_pk,
+        method="post",
+        allowed=("hub_carer",),
+        data=lambda w: {**_later_days(30), "beds": 2, "note": "Decorating"},
+        wrong_role=("satellite_carer", D403),
+        other_constellation="other_hub_carer",
+    ),
+    "sleepovers:add_unavailability": Spec(
+        kwargs=_hub_pk,
+        method="post",
+        allowed=("hub_carer",),
+        data=lambda w: {**_later_days(60), "note": "Holiday"},
+        wrong_role=("satellite_carer", D403),
+        other_constellation="other_hub_carer",
+    ),
+    "sleepovers:request": Spec(
+        kwargs=_sleepover_pk,
+        allowed=("hub_carer", "satellite_carer", "liaison", "manager"),
+        wrong_role=("neighbour_carer", D404),
+        other_constellation="other_hub_carer",
+    ),
+    "sleepovers:status": Spec(
+        kwargs=_sleepover_pk,
+        allowed=("hub_carer", "satellite_carer", "liaison", "manager"),
+        wrong_role=("neighbour_carer", D404),
+        other_constellation="other_hub_carer",
+    ),
+    "sleepovers:accept": Spec(
+        kwargs=_sleepover_pk,
+        method="post",
+        allowed=("hub_carer",),
+        wrong_role=("satellite_carer", D403),
+        other_constellation="other_hub_carer",
+    ),
+    "sleepovers:decline": Spec(
+        kwargs=_sleepover_pk,
+        method="post",
+        data={"reason": "Full of cold"},
+        allowed=("hub_carer",),
+        wrong_role=("satellite_carer", D403),
+        other_constellation="other_hub_carer",
+    ),
+    "sleepovers:offer": Spec(
+        kwargs=_sleepover_pk,
+        method="post",
+        data=lambda w: _later(9),
+        allowed=("hub_carer",),
+        wrong_role=("satellite_carer", D403),
+        other_constellation="other_hub_carer",
+    ),
+    "sleepovers:take_offer": Spec(
+        kwargs=_sleepover_pk,
+        method="post",
+        allowed=("satellite_carer",),
+        wrong_role=("hub_carer", D403),
+        other_constellation="other_hub_carer",
+    ),
+    "sleepovers:cancel": Spec(
+        kwargs=_sleepover_pk,
+        method="post",
+        data={"reason": "Unwell"},
+        allowed=("satellite_carer",),
+        wrong_role=("hub_carer", D403),
+        other_constellation="other_hub_carer",
+    ),
+    "sleepovers:arrived": Spec(
+        kwargs=_sleepover_pk,
+        method="post",
+        allowed=("hub_carer",),
+        wrong_role=("satellite_carer", D403),
+        other_constellation="other_hub_carer",
+    ),
+    "sleepovers:collected": Spec(
+        kwargs=_sleepover_pk,
+        method="post",
+        allowed=("hub_carer",),
+        wrong_role=("satellite_carer", D403),
+        other_constellation="other_hub_carer",
+    ),
+    "sleepovers:did_not_arrive": Spec(
+        kwargs=_sleepover_pk,
+        method="post",
+        allowed=("hub_carer",),
+        wrong_role=("satellite_carer", D403),
+        other_constellation="other_hub_carer",
+    ),
+    "api:sleepover-list": Spec(
+        anonymous=ANON_401,
+        allowed=VIEWERS,
+        data=lambda w: (_sleepover(w), {})[1],
+        list_of=lambda w: ["Mara", "The Ashfords"],
+    ),
+    "api:sleepover-detail": Spec(
+        kwargs=_sleepover_pk,
+        anonymous=ANON_401,
+        allowed=VIEWERS,
+        wrong_role=("neighbour_carer", D404),
+        other_constellation="other_hub_carer",
+    ),
+    **{
+        f"api:sleepover-{verb}": Spec(
+            kwargs=_sleepover_pk,
+            method="post",
+            anonymous=ANON_401,
+            wrong_role=("satellite_carer", D403),
+            other_constellation="other_hub_carer",
+        )
+        for verb in SLEEPOVER_HUB_ACTIONS
+    },
+    **{
+        f"api:sleepover-{verb}": Spec(
+            kwargs=_sleepover_pk,
+            method="post",
+            anonymous=ANON_401,
+            wrong_role=("hub_carer", D403),
+            other_constellation="other_satellite_carer",
+        )
+        for verb in SLEEPOVER_REQUESTER_ACTIONS
+    },
+    "api:hub-nights": Spec(
+        kwargs=_hub_pk,
+        anonymous=ANON_401,
+        allowed=(*VIEWERS, "neighbour_carer"),
+        wrong_role=("nobody", D404),
+        other_constellation="other_satellite_carer",
+    ),
+    "api:hub-unavailability-list": Spec(
+        anonymous=ANON_401,
+        allowed=VIEWERS,
+        data=lambda w: _away(w),
+        list_of=lambda w: ["Our summer holiday"],
     ),
     "api:me": Spec(anonymous=ANON_401, allowed=(*VIEWERS, "nobody")),
     "api-schema": Spec(anonymous=ANON_401, allowed=VIEWERS),

@@ -22,3 +22,13 @@ document.addEventListener("click", (event) => {
     }
   }
 });
+
+// A polled block (the request's live status) whose session has ended would receive
+// the login page: reload instead, so the whole page goes to the login.
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const xhr = event.detail.xhr;
+  if (xhr && xhr.responseURL && xhr.responseURL.includes("/accounts/login/")) {
+    event.detail.shouldSwap = false;
+    window.location.reload();
+  }
+});

@@ -1,0 +1,648 @@
+"""Sleepover requests, the hub's nights and its availability over the API.
+
+Who sees what is ``Request.objects.visible_to`` and the ``access`` helpers (404
+outside visibility, 403 for a visible request the user may not act on); every
+change goes through ``services``, whose ``ValidationError({field: message})`` is a
+400 naming the field and whose ``ActionRefused`` (a full night among them) is a
+409. The serializers only check the shape of the input."""
+
+import re
+from datetime import date, datetime, timedelta
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Prefetch, prefetch_related_objects
+from django.http import Http404
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
+from rest_framework import generics, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from constellation.api import HubContactSerializer
+from constellation.models import CHILD_NOTES_MAX, Child, Household
+from people.api import ApiDefaults, ErrorSerializer, RejectUnknownFields, StrictCharField
+
+from . import access, services
+from .models import CrisisReason, Kind, Request, Status, Transition, Unavailability
+
+NOTES_MAX = CHILD_NOTES_MAX  # the same limit as the pages' notes
+REASON_MAX = Request._meta.get_field("decline_reason").max_length
+PERIOD_NOTE_MAX = Unavailability._meta.get_field("note").max_length
+# Dates outside these years are typing mistakes; far-off years would also overflow
+# the date arithmetic of a stay (a night after 31 December 9999).
+EARLIEST = date(2000, 1, 1)
+LATEST = date(2100, 12, 31)
+MAX_CHILDREN = 20  # as many as a hub can have beds
+NIGHTS_DEFAULT = timedelta(days=30)
+NIGHTS_MAX = 366
+PK_MAX = 2**63 - 1
+
+ERRORS = {
+    400: OpenApiResponse(description="Invalid input: the body names each field in error."),
+    403: OpenApiResponse(ErrorSerializer, description="Visible, but not yours to act on."),
+    404: OpenApiResponse(ErrorSerializer, description="Not found, or not visible to you."),
+}
+ACTION_ERRORS = {
+    **ERRORS,
+    409: OpenApiResponse(
+        ErrorSerializer, description="Refused in the request's present state, or a night is full."
+    ),
+}
+
+
+def _is_schema_generation(view) -> bool:
+    return getattr(view, "swagger_fake_view", False)
+
+
+def _renamed(fields, **names):
+    """Fields whose names are Python keywords (``from``) are declared with a trailing
+    underscore and renamed here, keeping their order."""
+    return {names.get(name, name): field for name, field in fields.items()}
+
+
+class SleepoverApi(ApiDefaults):
+    """A service's ``ValidationError({field: message})`` is a 400 naming the field."""
+
+    def handle_exception(self, exc):
+        if isinstance(exc, DjangoValidationError):
+            exc = serializers.ValidationError(serializers.as_serializer_error(exc))
+        return super().handle_exception(exc)
+
+
+# --- input fields -------------------------------------------------------------------
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """An integer, and only an integer: not "5", 5.5 or true."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+def _check_years(value: date | datetime, field: serializers.Field):
+    day = value.date() if isinstance(value, datetime) else value
+    if not EARLIEST <= day <= LATEST:
+        field.fail("out_of_range")
+    return value
+
+
+DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "format": "date-time"},
+            {"type": "string", "format": "date"},
+        ]
+    }
+)
+class MomentField(serializers.Field):
+    """An ISO 8601 date-time, or a date alone (a stay then starts at 17:00 and ends
+    at 10:00, as the service sets it). A time without an offset is UK time."""
+
+    default_error_messages = {
+        "invalid": "Give an ISO 8601 date and time (2026-03-14T17:00) or a date (2026-03-14).",
+        "out_of_range": f"Give a date between the years {EARLIEST.year} and {LATEST.year}.",
+    }
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        data = data.strip()
+        try:
+            value = parse_date(data) if DATE_ONLY.match(data) else parse_datetime(data)
+        except ValueError:
+            value = None
+        if value is None:
+            self.fail("invalid")
+        _check_years(value, self)
+        if isinstance(value, datetime) and timezone.is_naive(value):
+            value = timezone.make_aware(value)
+        return value
+
+    def to_representation(self, value):
+        return value.isoformat()
+
+
+class BoundedDateField(serializers.DateField):
+    default_error_messages = {
+        "out_of_range": f"Give a date between the years {EARLIEST.year} and {LATEST.year}."
+    }
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid", format="YYYY-MM-DD")
+        return _check_years(super().to_internal_value(data), self)
+
+
+class NamedChoiceField(serializers.ChoiceField):
+    """A choice whose schema is its own named enum component: spectacular would name
+    it after the field ("KindEnum"), colliding with the household's kind and the
+    child's status."""
+
+    def __init__(self, choices, *, component: str, **kwargs):
+        self.component = component
+        super().__init__(choices=choices, **kwargs)
+
+
+class NamedChoiceFieldExtension(OpenApiSerializerFieldExtension):
+    target_class = NamedChoiceField
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        component = ResolvedComponent(
+            name=self.target.component,
+            type=ResolvedComponent.SCHEMA,
+            object=self.target.component,
+            schema={"type": "string", "enum": list(self.target.choices)},
+        )
+        auto_schema.registry.register_on_missing(component)
+        return component.ref
+
+
+def kind_field(**kwargs):
+    return NamedChoiceField(Kind.choices, component="SleepoverKindEnum", **kwargs)
+
+
+def status_field(**kwargs):
+    return NamedChoiceField(Status.choices, component="SleepoverStatusEnum", **kwargs)
+
+
+# --- requests: representation ---------------------------------------------------------
+
+
+class HouseholdRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(read_only=True)
+
+
+class SleepoverChildSerializer(serializers.Serializer):
+    """A child of a request, as everyone who sees the request may know them."""
+
+    id = serializers.IntegerField(read_only=True)
+    preferred_name = serializers.CharField(source="known_as", read_only=True)
+
+
+class SleepoverTransitionSerializer(serializers.Serializer):
+    from_ = serializers.CharField(
+        source="from_status", read_only=True, help_text="Empty when the request was made."
+    )
+    to = serializers.CharField(source="to_status", read_only=True)
+    by = serializers.SerializerMethodField(help_text="Who moved it; empty for the system.")
+    at = serializers.DateTimeField(read_only=True)
+    note = serializers.CharField(read_only=True)
+
+    def get_fields(self):
+        return _renamed(super().get_fields(), from_="from")
+
+    def get_by(self, obj: Transition) -> str:
+        return obj.by.get_full_name() if obj.by else ""
+
+
+SUMMARY_FIELDS = [
+    "id",
+    "kind",
+    "kind_label",
+    "status",
+    "status_label",
+    "household",
+    "hub",
+    "children",
+    "start",
+    "end",
+    "nights",
+    "crisis_reason",
+    "emergency_over_beds",
+    "created_at",
+]
+
+
+class SleepoverRequestSummarySerializer(serializers.ModelSerializer):
+    kind = kind_field(read_only=True)
+    status = status_field(read_only=True)
+    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    household = HouseholdRefSerializer(read_only=True)
+    hub = HubContactSerializer(read_only=True)
+    children = SleepoverChildSerializer(many=True, read_only=True)
+    nights = serializers.SerializerMethodField(help_text="How many nights at the hub.")
+
+    class Meta:
+        model = Request
+        fields = SUMMARY_FIELDS
+        read_only_fields = fields
+
+    def get_nights(self, obj: Request) -> int:
+        return len(obj.nights)
+
+
+class SleepoverRequestSerializer(SleepoverRequestSummarySerializer):
+    timeline = SleepoverTransitionSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Request
+        fields = [
+            *SUMMARY_FIELDS,
+            "notes",
+            "decline_reason",
+            "cancel_reason",
+            "offered_start",
+            "offered_end",
+            "timeline",
+        ]
+        read_only_fields = fields
+
+
+REPRESENTATION_PREFETCH = (
+    Prefetch("children", queryset=Child.objects.only("pk", "preferred_name", "first_name")),
+)
+DETAIL_PREFETCH = (
+    *REPRESENTATION_PREFETCH,
+    Prefetch("timeline", queryset=Transition.objects.select_related("by")),
+)
+
+
+def _detail(request: Request) -> dict:
+    prefetch_related_objects([request], *DETAIL_PREFETCH)
+    return SleepoverRequestSerializer(request).data
+
+
+# --- requests: input ------------------------------------------------------------------
+
+
+class RequestFilter(serializers.Serializer):
+    status = status_field(required=False)
+    kind = kind_field(required=False)
+
+
+class SleepoverRequestCreateSerializer(RejectUnknownFields, serializers.Serializer):
+    """A request to the hub of your constellation. A field the service refuses is
+    named in the 400 answer, with the reason."""
+
+    kind = kind_field(
+        help_text="A temporary placement is arranged by the liaison worker, not asked here.",
+    )
+    children = serializers.ListField(
+        child=StrictIntegerField(min_value=1, max_value=PK_MAX),
+        max_length=MAX_CHILDREN,
+        help_text="Ids of the children of your household the request is for.",
+    )
+    start = MomentField()
+    end = MomentField()
+    notes = StrictCharField(max_length=NOTES_MAX, allow_blank=True, required=False, default="")
+    crisis_reason = serializers.ChoiceField(
+        choices=CrisisReason.choices, allow_blank=True, required=False, default=""
+    )
+    hub = StrictIntegerField(
+        min_value=1,
+        max_value=PK_MAX,
+        allow_null=True,
+        required=False,
+        default=None,
+        help_text="Your constellation's hub (the default).",
+    )
+
+    def validate_children(self, ids: list[int]) -> list[Child]:
+        # Among the children the user can see: an unknown and an invisible id read
+        # the same, so that the answer tells nothing of other households.
+        wanted = list(dict.fromkeys(ids))
+        found = Child.objects.visible_to(self.context["user"]).in_bulk(wanted)
+        missing = [pk for pk in wanted if pk not in found]
+        if missing:
+            raise serializers.ValidationError(
+                f"No child you can see has the id {', '.join(map(str, missing))}."
+            )
+        return [found[pk] for pk in wanted]
+
+    def validate_hub(self, pk: int | None) -> Household | None:
+        if pk is None:
+            return None
+        hub = Household.objects.visible_to(self.context["user"]).filter(pk=pk).first()
+        if hub is None:
+            raise serializers.ValidationError(f"No hub you can see has the id {pk}.")
+        return hub
+
+
+class SleepoverAcceptSerializer(RejectUnknownFields, serializers.Serializer):
+    """Accepting a request for the hub."""
+
+    emergency = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="For a crisis when every bed is taken: accept it as an emergency "
+        "arrangement beyond the beds.",
+    )
+
+
+class SleepoverReasonSerializer(RejectUnknownFields, serializers.Serializer):
+    """Declining or cancelling: why, in a few words."""
+
+    reason = StrictCharField(max_length=REASON_MAX, help_text="The other side reads it.")
+
+
+class SleepoverOfferSerializer(RejectUnknownFields, serializers.Serializer):
+    """Another time the hub can do."""
+
+    start = MomentField()
+    end = MomentField()
+
+
+class NoBodySerializer(RejectUnknownFields, serializers.Serializer):
+    """An action without input: any field sent is a 400."""
+
+
+# --- requests: the views --------------------------------------------------------------
+
+STATUS_PARAMETER = OpenApiParameter("status", str, enum=Status.values, required=False)
+KIND_PARAMETER = OpenApiParameter("kind", str, enum=Kind.values, required=False)
+
+
+def _action_schema(body, description: str):
+    return extend_schema(
+        request=body,
+        responses={200: SleepoverRequestSerializer, **ACTION_ERRORS},
+        description=description,
+    )
+
+
+@extend_schema(tags=["sleepovers"])
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[STATUS_PARAMETER, KIND_PARAMETER],
+        responses=SleepoverRequestSummarySerializer,
+        description="Requests you can see, newest first.",
+    ),
+    create=extend_schema(
+        request=SleepoverRequestCreateSerializer,
+        responses={201: SleepoverRequestSerializer, 400: ERRORS[400]},
+        description="Ask your constellation's hub: a planned stay, a short break, "
+        "transport, or help now in a crisis.",
+    ),
+    retrieve=extend_schema(
+        responses={200: SleepoverRequestSerializer, 404: ERRORS[404]},
+        description="A request, with the hub's phone numbers and its timeline.",
+    ),
+)
+class SleepoverRequestViewSet(SleepoverApi, viewsets.GenericViewSet):
+    """Requests for stays and breaks at the hub, and the moves of their lifecycle."""
+
+    queryset = Request.objects.none()
+    serializer_class = SleepoverRequestSerializer
+    lookup_value_converter = "int"
+
+    def get_serializer_class(self):
+        return {
+            "list": SleepoverRequestSummarySerializer,
+            "create": SleepoverRequestCreateSerializer,
+            "accept": SleepoverAcceptSerializer,
+            "decline": SleepoverReasonSerializer,
+            "cancel": SleepoverReasonSerializer,
+            "offer": SleepoverOfferSerializer,
+        }.get(self.action, SleepoverRequestSerializer)
+
+    def get_queryset(self):
+        if _is_schema_generation(self):
+            return Request.objects.none()
+        return (
+            Request.objects.visible_to(self.request.user)
+            .select_related("household", "hub")
+            .prefetch_related(*REPRESENTATION_PREFETCH)
+            .order_by("-created_at", "-pk")
+        )
+
+    def list(self, request):
+        query = RequestFilter(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        requests = self.get_queryset().filter(**query.validated_data)
+        page = self.paginate_queryset(requests)
+        return self.get_paginated_response(SleepoverRequestSummarySerializer(page, many=True).data)
+
+    def create(self, request):
+        body = self._input(SleepoverRequestCreateSerializer)
+        created = services.create_request(by=request.user, **body)
+        return Response(_detail(created), status=status.HTTP_201_CREATED)
+
+    def retrieve(self, request, pk):
+        return Response(_detail(access.get_request_for(request.user, _pk(pk))))
+
+    @_action_schema(SleepoverAcceptSerializer, "Accept for the hub (the hub's carers).")
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk):
+        sleepover = access.get_request_for_hub(request.user, _pk(pk))
+        body = self._input(SleepoverAcceptSerializer)
+        return Response(_detail(services.accept(sleepover, by=request.user, **body)))
+
+    @_action_schema(SleepoverReasonSerializer, "Decline, saying why (the hub's carers).")
+    @action(detail=True, methods=["post"])
+    def decline(self, request, pk):
+        sleepover = access.get_request_for_hub(request.user, _pk(pk))
+        body = self._input(SleepoverReasonSerializer)
+        return Response(_detail(services.decline(sleepover, by=request.user, **body)))
+
+    @_action_schema(SleepoverOfferSerializer, "Offer another time (the hub's carers).")
+    @action(detail=True, methods=["post"])
+    def offer(self, request, pk):
+        sleepover = access.get_request_for_hub(request.user, _pk(pk))
+        body = self._input(SleepoverOfferSerializer)
+        return Response(_detail(services.offer(sleepover, by=request.user, **body)))
+
+    @_action_schema(None, "Take the time the hub offered (the requesting household).")
+    @action(detail=True, methods=["post"], url_path="take-offer")
+    def take_offer(self, request, pk):
+        sleepover = access.get_request_for_requester(request.user, _pk(pk))
+        self._input(NoBodySerializer)
+        return Response(_detail(services.take_offer(sleepover, by=request.user)))
+
+    @_action_schema(
+        SleepoverReasonSerializer,
+        "Cancel, or refuse an offer, saying why (the requesting household).",
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk):
+        sleepover = access.get_request_for_requester(request.user, _pk(pk))
+        body = self._input(SleepoverReasonSerializer)
+        return Response(_detail(services.cancel(sleepover, by=request.user, **body)))
+
+    @_action_schema(None, "The children have arrived at the hub (the hub's carers).")
+    @action(detail=True, methods=["post"])
+    def arrived(self, request, pk):
+        sleepover = access.get_request_for_hub(request.user, _pk(pk))
+        self._input(NoBodySerializer)
+        return Response(_detail(services.arrived(sleepover, by=request.user)))
+
+    @_action_schema(None, "The children have been collected (the hub's carers).")
+    @action(detail=True, methods=["post"])
+    def collected(self, request, pk):
+        sleepover = access.get_request_for_hub(request.user, _pk(pk))
+        self._input(NoBodySerializer)
+        return Response(_detail(services.collected(sleepover, by=request.user)))
+
+    def _input(self, serializer_class) -> dict:
+        serializer = serializer_class(data=self.request.data, context={"user": self.request.user})
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+
+def _pk(pk: int) -> int:
+    # The path converter takes any digits; the database would overflow on more.
+    if pk > PK_MAX:
+        raise Http404("No such record.")
+    return pk
+
+
+# --- the hub's nights -----------------------------------------------------------------
+
+
+class HubNightSerializer(serializers.Serializer):
+    date = serializers.DateField(read_only=True)
+    beds = serializers.IntegerField(read_only=True)
+    booked = serializers.IntegerField(read_only=True, help_text="Children booked that night.")
+    free = serializers.IntegerField(read_only=True)
+    unavailable = serializers.SerializerMethodField()
+    why = serializers.CharField(
+        source="unavailable", read_only=True, help_text="The hub's note when it is not available."
+    )
+
+    def get_unavailable(self, night: services.NightInfo) -> bool:
+        return bool(night.unavailable)
+
+
+class NightsQuery(serializers.Serializer):
+    from_ = BoundedDateField(required=False)
+    to = BoundedDateField(required=False)
+
+    def get_fields(self):
+        return _renamed(super().get_fields(), from_="from")
+
+    def validate(self, attrs):
+        first = attrs.get("from") or timezone.localdate()
+        last = attrs.get("to") or first + NIGHTS_DEFAULT
+        if last < first:
+            raise serializers.ValidationError(
+                {"to": "The last night must not be before the first."}
+            )
+        if (last - first).days >= NIGHTS_MAX:
+            raise serializers.ValidationError(
+                {"to": f"Ask for at most {NIGHTS_MAX} nights at once."}
+            )
+        return {"first": first, "last": last}
+
+
+class HubNightsView(SleepoverApi, generics.GenericAPIView):
+    """Each night of a hub: beds, children booked, free beds, and whether the hub is
+    available (with its note when it is not)."""
+
+    serializer_class = HubNightSerializer
+    pagination_class = None
+
+    @extend_schema(
+        tags=["sleepovers"],
+        parameters=[
+            OpenApiParameter(
+                "from", OpenApiTypes.DATE, required=False, description="The first night (today)."
+            ),
+            OpenApiParameter(
+                "to",
+                OpenApiTypes.DATE,
+                required=False,
+                description=f"The last night (30 days on); at most {NIGHTS_MAX} nights.",
+            ),
+        ],
+        responses={200: HubNightSerializer(many=True), 400: ERRORS[400], 404: ERRORS[404]},
+    )
+    def get(self, request, pk):
+        hub = access.get_hub_for(request.user, _pk(pk))
+        query = NightsQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        nights = services.nights(hub, query.validated_data["first"], query.validated_data["last"])
+        return Response(HubNightSerializer(nights, many=True).data)
+
+
+# --- when the hub is not available ---------------------------------------------------
+
+
+class HubUnavailabilitySerializer(serializers.ModelSerializer):
+    hub = HouseholdRefSerializer(read_only=True)
+
+    class Meta:
+        model = Unavailability
+        fields = ["id", "hub", "start", "end", "note", "created_at"]
+        read_only_fields = fields
+
+
+class HubUnavailabilityCreateSerializer(RejectUnknownFields, serializers.Serializer):
+    """A period when the hub is not available."""
+
+    hub = StrictIntegerField(min_value=1, max_value=PK_MAX)
+    start = BoundedDateField(help_text="The first day the hub is not available.")
+    end = BoundedDateField(help_text="The last day the hub is not available.")
+    note = StrictCharField(
+        max_length=PERIOD_NOTE_MAX, allow_blank=True, help_text="Why: the families read it."
+    )
+
+
+class UnavailabilityFilter(serializers.Serializer):
+    hub = serializers.IntegerField(min_value=1, max_value=PK_MAX, required=False)
+
+
+@extend_schema(tags=["sleepovers"])
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[OpenApiParameter("hub", int, required=False)],
+        responses=HubUnavailabilitySerializer,
+        description="Periods when the hubs you can see are not available.",
+    ),
+    create=extend_schema(
+        request=HubUnavailabilityCreateSerializer,
+        responses={201: HubUnavailabilitySerializer, **ERRORS},
+        description="Publish a period when the hub is not available (its carers, "
+        "the liaison worker, the manager).",
+    ),
+)
+class HubUnavailabilityViewSet(SleepoverApi, viewsets.GenericViewSet):
+    queryset = Unavailability.objects.none()
+    serializer_class = HubUnavailabilitySerializer
+
+    def get_serializer_class(self):
+        if self.action == "create":
+            return HubUnavailabilityCreateSerializer
+        return HubUnavailabilitySerializer
+
+    def get_queryset(self):
+        if _is_schema_generation(self):
+            return Unavailability.objects.none()
+        return (
+            Unavailability.objects.filter(hub__in=Household.objects.visible_to(self.request.user))
+            .select_related("hub")
+            .order_by("start", "pk")
+        )
+
+    def list(self, request):
+        query = UnavailabilityFilter(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        periods = self.get_queryset()
+        if "hub" in query.validated_data:
+            periods = periods.filter(hub_id=query.validated_data["hub"])
+        page = self.paginate_queryset(periods)
+        return self.get_paginated_response(HubUnavailabilitySerializer(page, many=True).data)
+
+    def create(self, request):
+        serializer = HubUnavailabilityCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        body = dict(serializer.validated_data)
+        hub = access.get_managed_hub_for(request.user, body.pop("hub"))
+        period = services.add_unavailability(hub, by=request.user, **body)
+        return Response(HubUnavailabilitySerializer(period).data, status=status.HTTP_201_CREATED)
