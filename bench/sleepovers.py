@@ -86,6 +86,7 @@ def main() -> None:
     rng = random.Random(7)
     started = time.perf_counter()
     booked: dict = {}
+    taken: set = set()
     for i in range(REQUESTS):
         child = rng.choice(children)
         day = today + timedelta(days=1 + i * 365 // REQUESTS)
@@ -102,12 +103,14 @@ def main() -> None:
         )
         request.children.set([child])
         stay = request.nights
-        if all(booked.get(d, 0) < hub.beds for d in stay) and rng.random() < 0.6:
+        free = all(booked.get(d, 0) < hub.beds and (d, child.pk) not in taken for d in stay)
+        if free and rng.random() < 0.6:
             Night.objects.bulk_create(
                 Night(hub=hub, date=d, request=request, child=child) for d in stay
             )
             for d in stay:
                 booked[d] = booked.get(d, 0) + 1
+                taken.add((d, child.pk))
             Request.objects.filter(pk=request.pk).update(status=Status.ACCEPTED)
     print(f"created {REQUESTS} requests in {time.perf_counter() - started:.1f} s")
 
