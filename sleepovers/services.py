@@ -462,6 +462,10 @@ def offer(request: Request, *, by: User, start: datetime, end: datetime) -> Requ
     if start < timezone.now() - PAST_SLACK:
         raise ValidationError({"start": "The offered time is in the past."})
     request = _locked(request)
+    if request.kind == Kind.PLANNED:
+        # An offer keeps to the same rules as a request: availability and limits.
+        children = list(request.children.all())
+        _check_planned(request.constellation, request.hub, children, nights_between(start, end))
     request.offered_start, request.offered_end = start, end
     return _move(
         request,

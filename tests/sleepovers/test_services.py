@@ -389,3 +389,22 @@ def test_only_the_liaison_worker_arranges_a_temporary_placement(allowed):
                 allowed.child, by=who, start=start, expected_end=start + timedelta(days=3)
             )
     assert not Request.objects.exists()
+
+
+def test_an_offer_keeps_to_the_limits_and_the_hubs_availability(allowed):
+    request = ask(allowed, days=5)
+    start, end = stay(10, nights=4)
+    with pytest.raises(ValidationError, match="at most 3 consecutive nights"):
+        services.offer(request, by=allowed.hub_carer, start=start, end=end)
+    away_start, away_end = stay(12)
+    services.add_unavailability(
+        allowed.hub,
+        by=allowed.hub_carer,
+        start=away_start.date(),
+        end=away_start.date(),
+        note="Our own family",
+    )
+    with pytest.raises(ValidationError, match="Our own family"):
+        services.offer(request, by=allowed.hub_carer, start=away_start, end=away_end)
+    request.refresh_from_db()
+    assert request.status == Status.REQUESTED
