@@ -73,6 +73,16 @@ def _own_household_ids(user):
     return Carer.objects.current().filter(user=user).values("household_id")
 
 
+def _covered_by(user):
+    """Constellations whose hub a household of the user covers today (a stand-in):
+    while it covers, it is the hub for those constellations' children."""
+    return (
+        HubCover.objects.on(timezone.localdate())
+        .filter(stand_in__in=_own_household_ids(user))
+        .values("constellation_id")
+    )
+
+
 def _households_of(constellations, *, include_past: bool = False):
     """Ids of the hub and member households of the given constellations."""
     statuses = (
@@ -96,6 +106,7 @@ class ConstellationQuerySet(models.QuerySet):
         return self.filter(
             Q(service__in=_managed_service_ids(user))
             | Q(pk__in=_perm_holders(user, "view_constellation_members"))
+            | Q(pk__in=_covered_by(user))
         )
 
     def managed_by(self, user):
@@ -117,6 +128,7 @@ class ConstellationQuerySet(models.QuerySet):
         return self.filter(
             Q(service__in=_managed_service_ids(user))
             | Q(pk__in=_perm_holders(user, "view_child_records"))
+            | Q(pk__in=_covered_by(user))
         )
 
 
@@ -210,6 +222,53 @@ class LiaisonAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} for {self.constellation}"
+
+
+class HubCoverQuerySet(models.QuerySet):
+    def in_force(self):
+        """Not withdrawn."""
+        return self.filter(withdrawn_at__isnull=True)
+
+    def overlapping(self, first: date, last: date):
+        return self.in_force().filter(start__lte=last, end__gte=first)
+
+    def on(self, day: date):
+        return self.overlapping(day, day)
+
+
+class HubCover(models.Model):
+    """While the hub carers are away, another approved household with its own beds
+    stands in for the hub: requests in the period go to it, under the same rules,
+    and its carers act as the hub for the constellation's children."""
+
+    constellation = models.ForeignKey(
+        "Constellation", on_delete=models.PROTECT, related_name="covers"
+    )
+    stand_in = models.ForeignKey("Household", on_delete=models.PROTECT, related_name="covering")
+    start = models.DateField()
+    end = models.DateField(help_text="The last day the stand-in covers.")
+    note = models.CharField(max_length=200, blank=True)
+    arranged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    arranged_at = models.DateTimeField(default=timezone.now)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    history = HistoricalRecords()
+    objects = HubCoverQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["start", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gte=models.F("start")), name="cover_dates")
+        ]
+        indexes = [models.Index(fields=["constellation", "start"])]
+
+    def __str__(self) -> str:
+        return f"{self.stand_in} covers for the hub of {self.constellation} {self.start}–{self.end}"
 
 
 class HouseholdQuerySet(models.QuerySet):

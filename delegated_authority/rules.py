@@ -16,6 +16,7 @@ from constellation.models import (
     Child,
     Constellation,
     ConstellationMembership,
+    HubCover,
     LiaisonAssignment,
 )
 
@@ -68,14 +69,24 @@ def constellation_of(child: Child) -> Constellation | None:
     return membership.constellation if membership else None
 
 
-def relation_to(user, child: Child, constellation: Constellation) -> str | None:
-    """The user's part in caring for the child: the foster carer, a hub carer, or none."""
+def relation_to(
+    user, child: Child, constellation: Constellation, *, day: date | None = None
+) -> str | None:
+    """The user's part in caring for the child: the foster carer, a hub carer (also a
+    carer of the household standing in for the hub on the day), or none."""
     households = set(
         Carer.objects.current().filter(user=user).values_list("household_id", flat=True)
     )
     if child.household_id in households:
         return FOSTER_CARER
     if constellation.hub_id in households:
+        return HUB_CARER
+    if (
+        households
+        and HubCover.objects.on(day or timezone.localdate())
+        .filter(constellation=constellation, stand_in__in=households)
+        .exists()
+    ):
         return HUB_CARER
     return None
 
@@ -128,7 +139,7 @@ class Context:
 
 def context_for(user, child: Child, *, at: datetime | date | None = None) -> Context:
     constellation = constellation_of(child)
-    relation = relation_to(user, child, constellation) if constellation else None
+    relation = relation_to(user, child, constellation, day=_day(at)) if constellation else None
     return context_for_relation(child, relation, at=at, constellation=constellation)
 
 

@@ -197,16 +197,6 @@ class CrisisForm(_AskForm):
     def clean_until(self):
         return _in_range(self.cleaned_data["until"], "The time")
 
-    def end_for(self, start: datetime) -> datetime:
-        """Until when help is asked: the time given, or a few hours (the next morning
-        for an overnight stay) when the carer does not know yet."""
-        until = self.cleaned_data.get("until")
-        if until:
-            return until
-        if self.cleaned_data.get("crisis_reason") == CrisisReason.OVERNIGHT:
-            return _at(timezone.localdate(start) + timedelta(days=1), 10)
-        return start + timedelta(hours=4)
-
 
 class AcceptForm(forms.Form):
     emergency = forms.BooleanField(

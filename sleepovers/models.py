@@ -214,7 +214,30 @@ class Night(models.Model):
         return f"Child {self.child_id} at hub {self.hub_id} on {self.date}"
 
 
-class BedChange(models.Model):
+class WithdrawableQuerySet(models.QuerySet):
+    def in_force(self):
+        return self.filter(withdrawn_at__isnull=True)
+
+    def covering(self, first: date, last: date):
+        """In force on at least one day from ``first`` to ``last``."""
+        return self.in_force().filter(start__lte=last, end__gte=first)
+
+
+class Withdrawable(models.Model):
+    """A dated entry that is withdrawn, not deleted: who withdrew it and when stays."""
+
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    objects = WithdrawableQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+
+class BedChange(Withdrawable):
     """A change of the hub's beds for a date range: a bed out of use, a temporary
     extra bed. The newest change covering a date wins."""
 
@@ -241,12 +264,7 @@ class BedChange(models.Model):
         return f"{self.beds} beds at hub {self.hub_id} {self.start}–{self.end}"
 
 
-class UnavailabilityQuerySet(models.QuerySet):
-    def covering(self, first: date, last: date):
-        return self.filter(start__lte=last, end__gte=first)
-
-
-class Unavailability(models.Model):
+class Unavailability(Withdrawable):
     """A period when the hub is not available (holidays, its own family)."""
 
     hub = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="unavailability")
@@ -257,8 +275,6 @@ class Unavailability(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
-
-    objects = UnavailabilityQuerySet.as_manager()
 
     class Meta:
         ordering = ["start"]
@@ -271,3 +287,31 @@ class Unavailability(models.Model):
 
     def __str__(self) -> str:
         return f"Hub {self.hub_id} not available {self.start}–{self.end}"
+
+
+class LimitOverride(Withdrawable):
+    """The liaison worker's recorded exception to the constellation's limits for one
+    child's planned stays within a period (the delegated authority still applies)."""
+
+    constellation = models.ForeignKey(
+        Constellation, on_delete=models.PROTECT, related_name="limit_overrides"
+    )
+    child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="limit_overrides")
+    start = models.DateField(help_text="The first night the exception covers.")
+    end = models.DateField(help_text="The last night the exception covers.")
+    reason = models.CharField(max_length=500)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    granted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["start", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__gte=models.F("start")), name="limit_override_dates"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Limits waived for child {self.child_id} {self.start}–{self.end}"

@@ -12,7 +12,14 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from constellation.models import Carer, Child, Constellation, ConstellationMembership, Household
+from constellation.models import (
+    Carer,
+    Child,
+    Constellation,
+    ConstellationMembership,
+    Household,
+    HubCover,
+)
 from constellation.services import ActionRefused, record_activity
 from delegated_authority import rules
 from delegated_authority import services as authority
@@ -25,13 +32,16 @@ from .models import (
     DECISION_FOR_KIND,
     OVERNIGHT_KINDS,
     BedChange,
+    CrisisReason,
     Kind,
+    LimitOverride,
     Night,
     Request,
     SleepoverSettings,
     Status,
     Transition,
     Unavailability,
+    Withdrawable,
     nights_between,
 )
 
@@ -55,9 +65,7 @@ def beds_by_night(hub: Household, first: date, last: date) -> dict[date, int]:
     """The beds of each night from ``first`` to ``last`` (inclusive), in one query:
     the newest bed change covering a night wins over the hub's usual number."""
     changes = list(
-        BedChange.objects.filter(hub=hub, start__lte=last, end__gte=first).order_by(
-            "created_at", "pk"
-        )
+        BedChange.objects.filter(hub=hub).covering(first, last).order_by("created_at", "pk")
     )
     beds = {}
     day = first
@@ -102,6 +110,42 @@ def nights(hub: Household, first: date, last: date) -> list[NightInfo]:
         note = next((p.note for p in periods if p.start <= day <= p.end), "")
         result.append(NightInfo(day, count, booked.get(day, 0), note))
     return result
+
+
+def cover_on(constellation: Constellation, day: date) -> HubCover | None:
+    """The stand-in covering the constellation's hub on the day, if any."""
+    return (
+        HubCover.objects.on(day)
+        .filter(constellation=constellation)
+        .select_related("stand_in")
+        .order_by("-arranged_at", "-pk")
+        .first()
+    )
+
+
+def _route(constellation: Constellation, kind: str, start: datetime, stay: list[date]):
+    """The household a request goes to: the hub, or the stand-in covering it on the
+    first day. A planned stay may not run across the start or end of a cover."""
+    first = timezone.localdate(start)
+    if kind == Kind.PLANNED and stay:
+        covers = list(
+            HubCover.objects.overlapping(stay[0], stay[-1])
+            .filter(constellation=constellation)
+            .select_related("stand_in")
+        )
+        for cover in covers:
+            if not (cover.start <= stay[0] and stay[-1] <= cover.end):
+                raise ValidationError(
+                    {
+                        "end": f"{cover.stand_in} covers for the hub from {cover.start:%d %B} "
+                        f"to {cover.end:%d %B}: book the nights inside and outside the "
+                        f"cover separately."
+                    }
+                )
+        if covers:
+            return covers[0].stand_in, covers[0]
+    cover = cover_on(constellation, first)
+    return (cover.stand_in, cover) if cover else (constellation.hub, None)
 
 
 def _lock_hub(hub_id: int) -> Household:
@@ -204,6 +248,16 @@ def _as_aware(value: datetime | date, *, end: bool = False) -> datetime:
     return timezone.make_aware(datetime.combine(value, datetime.min.time()).replace(hour=hour))
 
 
+def crisis_end(start: datetime, reason: str, until: datetime | None = None) -> datetime:
+    """Until when crisis help is asked: the time given, or a few hours (the next
+    morning for an overnight stay) when the carer does not know yet."""
+    if until:
+        return until
+    if reason == CrisisReason.OVERNIGHT:
+        return _as_aware(timezone.localdate(start) + timedelta(days=1), end=True)
+    return start + timedelta(hours=4)
+
+
 def planned_nights_this_year(child: Child, year: int) -> int:
     return Night.objects.filter(child=child, date__year=year, request__kind=Kind.PLANNED).count()
 
@@ -240,9 +294,7 @@ def create_request(
     constellation = membership.constellation
     if constellation.hub is None:
         raise ValidationError({"hub": "The constellation has no hub home yet."})
-    if hub is not None and hub.pk != constellation.hub_id:
-        raise ValidationError({"hub": "You can only ask your own constellation's hub."})
-    hub = constellation.hub
+    asked_hub = hub
     if kind not in Kind.values:
         raise ValidationError({"kind": "Unknown kind of request."})
     if kind == Kind.TEMPORARY:
@@ -265,8 +317,12 @@ def create_request(
     if kind == Kind.CRISIS and not crisis_reason:
         raise ValidationError({"crisis_reason": "Say what help you need."})
     stay = nights_between(start, end) if kind in OVERNIGHT_KINDS else []
+    hub, cover = _route(constellation, kind, start, stay)
+    if asked_hub is not None and asked_hub.pk not in {constellation.hub_id, hub.pk}:
+        raise ValidationError({"hub": "You can only ask your own constellation's hub."})
+    waived = ""
     if kind == Kind.PLANNED:
-        _check_planned(constellation, hub, children, stay)
+        waived = _check_planned(constellation, hub, children, stay)
     for child in children:
         decision_code = DECISION_FOR_KIND.get(kind)
         if decision_code and stay:
@@ -294,7 +350,13 @@ def create_request(
         crisis_reason=crisis_reason,
     )
     request.children.set(children)
-    Transition.objects.create(request=request, to_status=Status.REQUESTED, by=by)
+    routed = f"Sent to {hub}, covering for the hub" if cover else ""
+    Transition.objects.create(
+        request=request,
+        to_status=Status.REQUESTED,
+        by=by,
+        note="; ".join(n for n in (routed, waived) if n)[:500],
+    )
     record_activity(
         service=constellation.service,
         constellation=constellation,
@@ -309,7 +371,21 @@ def create_request(
     return request
 
 
-def _check_planned(constellation, hub, children, stay) -> None:
+def overrides_for(children, first: date, last: date) -> dict[int, LimitOverride]:
+    """For each child, an exception in force covering every night from first to last."""
+    found = (
+        LimitOverride.objects.in_force()
+        .filter(child__in=children, start__lte=first, end__gte=last)
+        .select_related("granted_by")
+        .order_by("granted_at")
+    )
+    return {o.child_id: o for o in found}
+
+
+def _check_planned(constellation, hub, children, stay) -> str:
+    """Refuse a planned stay the hub's availability or the constellation's limits do
+    not allow, naming the limit. Returns the note of the liaison worker's exception
+    when one waives the limits for every child."""
     if not stay:
         raise ValidationError({"end": "A planned overnight stay covers at least one night."})
     periods = list(Unavailability.objects.filter(hub=hub).covering(stay[0], stay[-1]))
@@ -318,12 +394,17 @@ def _check_planned(constellation, hub, children, stay) -> None:
         raise ValidationError(
             {"start": f"The hub is not available from {p.start:%d %B} to {p.end:%d %B}: {p.note}"}
         )
+    overrides = overrides_for(children, stay[0], stay[-1])
+    if all(child.pk in overrides for child in children):
+        return "Beyond the limits by the liaison worker's exception: " + "; ".join(
+            f"{overrides[c.pk].reason} ({overrides[c.pk].granted_by})" for c in children
+        )
     limits = settings_for(constellation)
     if len(stay) > limits.max_consecutive_nights:
         raise ValidationError(
             {
                 "end": f"A planned stay is at most {limits.max_consecutive_nights} consecutive "
-                f"nights in this constellation."
+                f"nights in this constellation (the liaison worker may make an exception)."
             }
         )
     if limits.yearly_allowance_nights is not None:
@@ -333,9 +414,11 @@ def _check_planned(constellation, hub, children, stay) -> None:
                 raise ValidationError(
                     {
                         "children": f"{child.known_as} has had {used} of "
-                        f"{limits.yearly_allowance_nights} planned nights this year."
+                        f"{limits.yearly_allowance_nights} planned nights this year (the "
+                        f"liaison worker may make an exception)."
                     }
                 )
+    return ""
 
 
 # --- answering ---------------------------------------------------------------------------
@@ -379,7 +462,9 @@ def _ask_approvals(request: Request, *, by: User) -> list[str]:
     decision = Decision.objects.get(code=code)
     waiting = []
     for child in request.children.all():
-        answer = rules.may_decide(by, child, decision, nights=len(request.nights) or None)
+        answer = rules.may_decide(
+            by, child, decision, at=request.start, nights=len(request.nights) or None
+        )
         if answer.allowed:
             continue
         authority.request_approval(
@@ -706,3 +791,266 @@ def end_temporary_placement(
     # Nights after today are given back to the hub.
     Night.objects.filter(request=request, date__gt=timezone.localdate()).delete()
     return _move(request, Status.COLLECTED, by=by, note=f"Moved: {reason}")
+
+
+def _withdraw(entry: Withdrawable, *, by: User) -> None:
+    if entry.withdrawn_at is not None:
+        raise ActionRefused("This was withdrawn already.")
+    entry.withdrawn_at, entry.withdrawn_by = timezone.now(), by
+    entry.save(update_fields=["withdrawn_at", "withdrawn_by"])
+
+
+@transaction.atomic
+def withdraw_unavailability(period: Unavailability, *, by: User) -> Unavailability:
+    """The hub is available again for the period: families can book it."""
+    _require_hub_household(by, period.hub)
+    period = Unavailability.objects.select_for_update().get(pk=period.pk)
+    _withdraw(period, by=by)
+    record_activity(
+        service=period.hub.service,
+        constellation=Constellation.objects.filter(hub=period.hub).first(),
+        actor=by,
+        verb="hub.available_again",
+        target=period,
+        summary=f"Hub available again {period.start:%d %b} to {period.end:%d %b}",
+    )
+    return period
+
+
+@transaction.atomic
+def withdraw_bed_change(change: BedChange, *, by: User) -> BedChange:
+    """The hub's usual beds apply again for the range (or an older change still in
+    force). Refused when a night already holds more children than that, under the
+    same lock as accept."""
+    _require_hub_household(by, change.hub)
+    hub = _lock_hub(change.hub_id)
+    change = BedChange.objects.select_for_update().get(pk=change.pk)
+    if change.withdrawn_at is not None:
+        raise ActionRefused("This change was withdrawn already.")
+    _withdraw(change, by=by)
+    beds = beds_by_night(hub, change.start, change.end)
+    booked = booked_by_night(hub, change.start, change.end)
+    over = sorted(day for day, n in booked.items() if n > beds[day])
+    if over:
+        raise ActionRefused(
+            f"{booked[over[0]]} children are booked on the night of {over[0]:%A %d %B}, "
+            f"more than the {beds[over[0]]} beds without this change: decline or move a "
+            f"stay first."
+        )
+    record_activity(
+        service=hub.service,
+        constellation=Constellation.objects.filter(hub=hub).first(),
+        actor=by,
+        verb="hub.beds_change_withdrawn",
+        target=change,
+        summary=f"Bed change of {change.start:%d %b} to {change.end:%d %b} withdrawn",
+    )
+    return change
+
+
+# --- the liaison worker's part: limits, exceptions, cover -----------------------------
+
+
+def _require_manager_of(user: User, constellation: Constellation) -> None:
+    if not Constellation.objects.managed_by(user).filter(pk=constellation.pk).exists():
+        raise ActionRefused("Only the constellation's liaison worker or a manager can do this.")
+
+
+MAX_NIGHTS_LIMIT = 14
+
+
+@transaction.atomic
+def update_limits(
+    constellation: Constellation,
+    *,
+    by: User,
+    max_consecutive_nights: int,
+    yearly_allowance_nights: int | None,
+) -> SleepoverSettings:
+    _require_manager_of(by, constellation)
+    if not 1 <= max_consecutive_nights <= MAX_NIGHTS_LIMIT:
+        raise ValidationError(
+            {"max_consecutive_nights": f"Between 1 and {MAX_NIGHTS_LIMIT} nights."}
+        )
+    if yearly_allowance_nights is not None and not 1 <= yearly_allowance_nights <= 365:
+        raise ValidationError(
+            {"yearly_allowance_nights": "Between 1 and 365 nights, or empty for no allowance."}
+        )
+    limits = settings_for(constellation)
+    limits = SleepoverSettings.objects.select_for_update().get(pk=limits.pk)
+    limits.max_consecutive_nights = max_consecutive_nights
+    limits.yearly_allowance_nights = yearly_allowance_nights
+    limits.save(update_fields=["max_consecutive_nights", "yearly_allowance_nights"])
+    allowance = (
+        f"{yearly_allowance_nights} nights a year" if yearly_allowance_nights else "no allowance"
+    )
+    record_activity(
+        service=constellation.service,
+        constellation=constellation,
+        actor=by,
+        verb="sleepover.limits_changed",
+        target=limits,
+        summary=f"Planned stays: at most {max_consecutive_nights} nights, {allowance}",
+    )
+    return limits
+
+
+def _check_period(start: date, end: date, *, what: str) -> None:
+    if end < start:
+        raise ValidationError({"end": "The last day must not be before the first."})
+    if start < timezone.localdate():
+        raise ValidationError({"start": f"{what} cannot start in the past."})
+    if (end - start).days > 366:
+        raise ValidationError({"end": f"{what} lasts at most a year."})
+
+
+@transaction.atomic
+def grant_override(
+    constellation: Constellation, *, by: User, child: Child, start: date, end: date, reason: str
+) -> LimitOverride:
+    """The liaison worker's exception to the constellation's limits for a child's
+    planned stays from ``start`` to ``end`` (nights), recorded with the reason."""
+    _require_manager_of(by, constellation)
+    if rules.constellation_of(child) != constellation:
+        raise ValidationError({"child": "Choose a child placed in this constellation."})
+    _check_period(start, end, what="An exception")
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why: it is kept with the exception."})
+    override = LimitOverride.objects.create(
+        constellation=constellation,
+        child=child,
+        start=start,
+        end=end,
+        reason=reason.strip(),
+        granted_by=by,
+    )
+    record_activity(
+        service=constellation.service,
+        constellation=constellation,
+        actor=by,
+        verb="sleepover.limits_waived",
+        target=override,
+        summary=f"Limits waived for {child.known_as} from {start:%d %b} to {end:%d %b}",
+    )
+    return override
+
+
+@transaction.atomic
+def withdraw_override(override: LimitOverride, *, by: User) -> LimitOverride:
+    """Requests made under the exception stay as they are; new ones keep to the limits."""
+    _require_manager_of(by, override.constellation)
+    override = LimitOverride.objects.select_for_update().get(pk=override.pk)
+    _withdraw(override, by=by)
+    record_activity(
+        service=override.constellation.service,
+        constellation=override.constellation,
+        actor=by,
+        verb="sleepover.limits_waiver_withdrawn",
+        target=override,
+        summary=f"Exception to the limits withdrawn ({override.start:%d %b} to "
+        f"{override.end:%d %b})",
+    )
+    return override
+
+
+def stand_in_problem(constellation: Constellation, household: Household) -> str:
+    """Why a household cannot stand in for the hub, or "" when it can: another
+    approved household of the service, with carers and its own beds."""
+    if household.service_id != constellation.service_id:
+        return "Choose a household of the same fostering service."
+    if household.pk == constellation.hub_id:
+        return "The hub cannot cover for itself."
+    approved = (
+        Constellation.objects.filter(hub=household).exists()
+        or ConstellationMembership.objects.filter(
+            household=household, status=ConstellationMembership.Status.ACTIVE
+        ).exists()
+    )
+    if not approved:
+        return f"{household} is not an active household of a constellation."
+    if not Carer.objects.current().filter(household=household).exists():
+        return f"{household} has no carers to answer requests."
+    if household.beds < 1:
+        return f"{household} has no beds for sleepovers: set its beds first."
+    return ""
+
+
+@transaction.atomic
+def arrange_cover(
+    constellation: Constellation,
+    *,
+    by: User,
+    stand_in: Household,
+    start: date,
+    end: date,
+    note: str = "",
+) -> HubCover:
+    """While the hub carers are away, requests from ``start`` to ``end`` go to the
+    stand-in, whose carers act as the hub for the constellation's children."""
+    _require_manager_of(by, constellation)
+    problem = stand_in_problem(constellation, stand_in)
+    if problem:
+        raise ValidationError({"stand_in": problem})
+    _check_period(start, end, what="Cover")
+    Constellation.objects.select_for_update().get(pk=constellation.pk)  # one at a time
+    clash = (
+        HubCover.objects.overlapping(start, end)
+        .filter(constellation=constellation)
+        .select_related("stand_in")
+        .first()
+    )
+    if clash:
+        raise ValidationError(
+            {
+                "start": f"{clash.stand_in} already covers from {clash.start:%d %B} "
+                f"to {clash.end:%d %B}."
+            }
+        )
+    cover = HubCover(
+        constellation=constellation,
+        stand_in=stand_in,
+        start=start,
+        end=end,
+        note=note.strip(),
+        arranged_by=by,
+    )
+    cover._history_user = by
+    cover.save()
+    record_activity(
+        service=constellation.service,
+        constellation=constellation,
+        actor=by,
+        verb="hub.cover_arranged",
+        target=cover,
+        summary=f"{stand_in} covers for the hub from {start:%d %b} to {end:%d %b}",
+    )
+    return cover
+
+
+@transaction.atomic
+def end_cover(cover: HubCover, *, by: User) -> HubCover:
+    """The hub answers again: a cover not yet begun is withdrawn; one in progress ends
+    today. Requests already sent to the stand-in stay with it."""
+    _require_manager_of(by, cover.constellation)
+    cover = HubCover.objects.select_for_update().select_related("stand_in").get(pk=cover.pk)
+    today = timezone.localdate()
+    if cover.withdrawn_at is not None or cover.end < today:
+        raise ActionRefused("This cover is over already.")
+    cover._history_user = by
+    if cover.start > today:
+        cover.withdrawn_at, cover.withdrawn_by = timezone.now(), by
+        cover.save(update_fields=["withdrawn_at", "withdrawn_by"])
+        summary = f"Cover by {cover.stand_in} from {cover.start:%d %b} withdrawn"
+    else:
+        cover.end = today
+        cover.save(update_fields=["end"])
+        summary = f"Cover by {cover.stand_in} ends today"
+    record_activity(
+        service=cover.constellation.service,
+        constellation=cover.constellation,
+        actor=by,
+        verb="hub.cover_ended",
+        target=cover,
+        summary=summary,
+    )
+    return cover

@@ -423,7 +423,7 @@ def crisis(request):
                 kind=Kind.CRISIS,
                 children=list(data["children"]),
                 start=start,
-                end=form.end_for(start),
+                end=services.crisis_end(start, data["crisis_reason"], data["until"]),
                 notes=data["notes"],
                 crisis_reason=data["crisis_reason"],
             )
@@ -746,12 +746,13 @@ def _render_beds(request, hub: Household, *, beds_form=None, away_form=None, sta
             or BedsForm(action=reverse("sleepovers:change_beds", args=[hub.pk])),
             "away_form": away_form
             or UnavailabilityForm(action=reverse("sleepovers:add_unavailability", args=[hub.pk])),
-            "changes": BedChange.objects.filter(hub=hub, end__gte=today)
+            "changes": BedChange.objects.in_force()
+            .filter(hub=hub, end__gte=today)
             .select_related("created_by")
             .order_by("start", "-created_at"),
-            "away": Unavailability.objects.filter(hub=hub, end__gte=today).select_related(
-                "created_by"
-            ),
+            "away": Unavailability.objects.in_force()
+            .filter(hub=hub, end__gte=today)
+            .select_related("created_by"),
             "coming": services.nights(hub, today, today + timedelta(days=13)),
         },
         status=status,

@@ -124,7 +124,9 @@ def build_world() -> World:
     other_satellite_carer = f.carer_of(other_satellite, email="satellite2@test.example")
     other_liaison = f.staff(service, StaffRole.Role.LIAISON, email="liaison2@test.example")
     services.assign_liaison(other_constellation, other_liaison, by=None)
-    other_constellation_child = f.child_in(other_satellite, first_name="Dana", last_name="Hill")
+    other_constellation_child = f.child_in(
+        other_satellite, first_name="Dana", last_name="Hill", preferred_name="Danika"
+    )
 
     other_service = f.ServiceFactory(name="Southshire Fostering")
     other_service_constellation = f.ConstellationFactory(service=other_service, name="Seaside")
@@ -139,7 +141,9 @@ def build_world() -> World:
         other_service, StaffRole.Role.LIAISON, email="liaison-south@test.example"
     )
     services.assign_liaison(other_service_constellation, other_service_liaison, by=None)
-    other_service_child = f.child_in(os_sat, first_name="Eli", last_name="South")
+    other_service_child = f.child_in(
+        os_sat, first_name="Eli", last_name="South", preferred_name="Elias"
+    )
 
     return World(**{k: v for k, v in locals().items() if k in World.__dataclass_fields__})
 
