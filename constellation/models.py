@@ -298,6 +298,40 @@ class HouseholdQuerySet(models.QuerySet):
             Q(service__in=_managed_service_ids(user)) | _households_of(managed, include_past=True)
         )
 
+    def of_constellation(self, constellation):
+        """The hub and the active member households of one constellation."""
+        return self.filter(
+            Q(hub_of=constellation)
+            | Q(
+                pk__in=ConstellationMembership.objects.filter(
+                    constellation=constellation, status=ConstellationMembership.Status.ACTIVE
+                ).values("household_id")
+            )
+        )
+
+    def constellation_first(self, constellation):
+        """Ordered with the constellation's own households first, then by name."""
+        return self.annotate(
+            in_constellation=models.Count(
+                "memberships",
+                filter=Q(
+                    memberships__constellation=constellation,
+                    memberships__status=ConstellationMembership.Status.ACTIVE,
+                ),
+            )
+        ).order_by("-in_constellation", "name")
+
+    def approved(self):
+        """Households approved in a constellation now: hubs and active members."""
+        return self.filter(
+            Q(hub_of__isnull=False)
+            | Q(
+                pk__in=ConstellationMembership.objects.filter(
+                    status=ConstellationMembership.Status.ACTIVE
+                ).values("household_id")
+            )
+        )
+
     def with_details_for(self, user):
         """Households whose address and postcode the user may read: their own carers,
         and those who see every child record of the constellation (hub carers,
@@ -482,6 +516,19 @@ class ChildQuerySet(models.QuerySet):
         return self.filter(
             shared | Q(pk__in=self.model.objects.full_records_for(user).values("pk"))
         )
+
+    def placed_in(self, constellations):
+        """Children placed now in a hub or active member household of the constellations."""
+        households = Household.objects.filter(
+            Q(hub_of__in=constellations)
+            | Q(
+                pk__in=ConstellationMembership.objects.filter(
+                    constellation__in=constellations,
+                    status=ConstellationMembership.Status.ACTIVE,
+                ).values("household_id")
+            )
+        )
+        return self.filter(status=Child.Status.PLACED, household__in=households)
 
     def auditable_by(self, user):
         """Children whose access log the user may read: liaison workers and managers."""

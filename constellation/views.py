@@ -181,10 +181,14 @@ def _satellite_home(request, roles):
     if hub is not None:
         today = timezone.localdate()
         context["availability"] = sleepover_pages.hub_availability(
-            hub, today, today + timedelta(days=sleepover_pages.HOME_AVAILABILITY_DAYS - 1)
+            constellation, today, today + timedelta(days=sleepover_pages.HOME_AVAILABILITY_DAYS - 1)
+        )
+        context["cover_now"] = next(
+            (c for c in context["availability"]["covers"] if c.start <= today <= c.end), None
         )
     if household is not None:
         context["my_requests"] = sleepover_pages.household_requests_now(user, household.pk)
+        context.update(sleepover_pages.cover_duty(user, household.pk, timezone.localdate()))
     return context
 
 

@@ -4,10 +4,10 @@ visible request the user may not act on."""
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from constellation.models import Carer, Constellation, Household
+from constellation.models import Carer, Constellation, Household, HubCover
 
 from . import services
-from .models import Request
+from .models import BedChange, Kind, LimitOverride, Request, Unavailability
 
 
 def get_request_for(user, pk) -> Request:
@@ -71,3 +71,62 @@ def hub_of_user(user) -> Household | None:
         ).first()
     )
     return constellation.hub if constellation else None
+
+
+def get_constellation_to_manage(user, pk) -> Constellation:
+    """A constellation whose limits, exceptions and cover the user sets: its liaison
+    workers and the service's managers. 403 for others who see it, else 404."""
+    constellation = (
+        Constellation.objects.managed_by(user)
+        .select_related("hub", "service")
+        .filter(pk=pk)
+        .first()
+    )
+    if constellation is not None:
+        return constellation
+    if Constellation.objects.visible_to(user).filter(pk=pk).exists():
+        raise PermissionDenied("Only the liaison worker and managers set this.")
+    raise Http404("No such constellation.")
+
+
+def get_override_to_manage(user, pk) -> LimitOverride:
+    override = LimitOverride.objects.select_related("constellation").filter(pk=pk).first()
+    if override is None:
+        raise Http404("No such exception.")
+    get_constellation_to_manage(user, override.constellation_id)
+    return override
+
+
+def get_cover_to_manage(user, pk) -> HubCover:
+    cover = HubCover.objects.select_related("constellation", "stand_in").filter(pk=pk).first()
+    if cover is None:
+        raise Http404("No such cover.")
+    get_constellation_to_manage(user, cover.constellation_id)
+    return cover
+
+
+def get_unavailability_to_manage(user, pk) -> Unavailability:
+    period = Unavailability.objects.filter(pk=pk).first()
+    if period is None:
+        raise Http404("No such period.")
+    get_managed_hub_for(user, period.hub_id)
+    return period
+
+
+def get_bed_change_to_manage(user, pk) -> BedChange:
+    change = BedChange.objects.filter(pk=pk).first()
+    if change is None:
+        raise Http404("No such change.")
+    get_managed_hub_for(user, change.hub_id)
+    return change
+
+
+def get_temporary_placement_to_end(user, pk) -> Request:
+    """A temporary placement whose end (the child's move) the user records: the
+    constellation's liaison worker or a manager."""
+    request = get_request_for(user, pk)
+    if not Constellation.objects.managed_by(user).filter(pk=request.constellation_id).exists():
+        raise PermissionDenied("Only the liaison worker records the move.")
+    if request.kind != Kind.TEMPORARY:
+        raise Http404("Not a temporary placement.")
+    return request

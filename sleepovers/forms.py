@@ -268,6 +268,121 @@ class UnavailabilityForm(_PeriodForm):
         return self.cleaned_data["note"].strip()
 
 
+# --- the liaison worker's part -----------------------------------------------------------
+
+
+class LimitsForm(forms.Form):
+    max_consecutive_nights = forms.IntegerField(
+        label="Longest planned stay (nights in a row)", min_value=1, max_value=14
+    )
+    yearly_allowance_nights = forms.IntegerField(
+        label="Planned nights per child per year",
+        required=False,
+        min_value=1,
+        max_value=365,
+        help_text="Leave empty for no yearly allowance. Crisis stays and temporary "
+        "placements are counted, never capped.",
+    )
+
+    def __init__(self, *args, action: str = "", **kwargs):
+        super().__init__(*args, auto_id="limits-%s", **kwargs)
+        self.helper = helper("Save the limits", action=action)
+
+
+def _choice_errors(field: forms.ModelChoiceField, message: str) -> None:
+    field.error_messages["invalid_choice"] = message
+    field.error_messages["required"] = message
+
+
+class OverrideForm(_PeriodForm):
+    child = forms.ModelChoiceField(queryset=Child.objects.none(), label="Child")
+    reason = _reason("Why the exception")
+
+    field_order = ["child", "start", "end", "reason"]
+
+    def __init__(self, *args, children, action: str = "", **kwargs):
+        super().__init__(*args, auto_id="override-%s", **kwargs)
+        self.fields["child"].queryset = children
+        _choice_errors(self.fields["child"], "Choose a child of this constellation.")
+        self.fields["start"].label = "First night"
+        self.fields["end"].label = "Last night"
+        self.helper = helper("Make the exception", action=action)
+
+    def clean_reason(self):
+        return self.cleaned_data["reason"].strip()
+
+
+class StandInField(forms.ModelChoiceField):
+    def label_from_instance(self, household):
+        return f"{household.name} ({household.beds} bed{'s' if household.beds != 1 else ''})"
+
+
+class CoverForm(_PeriodForm):
+    stand_in = StandInField(queryset=Household.objects.none(), label="Stand-in household")
+    note = forms.CharField(label="Note for the families (optional)", required=False, max_length=200)
+
+    field_order = ["stand_in", "start", "end", "note"]
+
+    def __init__(self, *args, households, action: str = "", **kwargs):
+        super().__init__(*args, auto_id="cover-%s", **kwargs)
+        self.fields["stand_in"].queryset = households
+        _choice_errors(self.fields["stand_in"], "Choose a household from the list.")
+        self.fields["end"].label = "Until (the last day)"
+        self.helper = helper("Arrange the cover", action=action)
+
+
+class TemporaryPlacementForm(forms.Form):
+    child = forms.ModelChoiceField(queryset=Child.objects.none(), label="Child")
+    start = _datetime("From")
+    expected_end = forms.DateField(
+        label="Expected end",
+        widget=DateInput(),
+        help_text="The day a new placement is expected; it can end earlier or later.",
+        error_messages={"invalid": "Enter a date, for example 2026-03-14."},
+    )
+    notes = forms.CharField(
+        label="What the hub must know",
+        required=False,
+        max_length=NOTES_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, children, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["child"].queryset = children
+        _choice_errors(self.fields["child"], "Choose a child placed in one of your constellations.")
+        self.helper = helper("Arrange and agree the temporary placement")
+
+    def clean_start(self):
+        return _in_range(self.cleaned_data["start"], "The start")
+
+    def clean_expected_end(self):
+        return _in_range(self.cleaned_data["expected_end"], "The expected end")
+
+    def clean_notes(self):
+        return self.cleaned_data["notes"].strip()
+
+
+class EndPlacementForm(forms.Form):
+    to = forms.ModelChoiceField(
+        queryset=Household.objects.none(),
+        required=False,
+        label="Moves to",
+        empty_label="Moves on from care in the service",
+    )
+    reason = _reason("Where and why (kept in the placement history)", max_length=200)
+
+    def __init__(self, *args, households, **kwargs):
+        super().__init__(*args, auto_id="end-%s", **kwargs)
+        self.fields["to"].queryset = households
+        self.fields["to"].error_messages["invalid_choice"] = "Choose a household from the list."
+        self.fields["to"].widget.attrs["class"] = "form-select"
+        self.fields["reason"].widget.attrs["class"] = "form-control"
+
+    def clean_reason(self):
+        return self.cleaned_data["reason"].strip()
+
+
 # --- looking ------------------------------------------------------------------------
 
 

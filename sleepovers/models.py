@@ -101,19 +101,40 @@ class SleepoverSettings(models.Model):
 
 class RequestQuerySet(models.QuerySet):
     def visible_to(self, user):
-        """The hub's carers and the constellation's staff see every request; a
-        satellite carer sees their own household's."""
+        """The hub's carers (and a stand-in's, for the requests sent to it) and the
+        constellation's staff see every request; a satellite carer sees their own
+        household's; a child's social worker sees the requests for their children."""
         from constellation.models import Carer
 
+        if not user.is_authenticated:
+            return self.none()
         own = Carer.objects.current().filter(user=user).values("household_id")
+        cases = Request.children.through.objects.filter(child__social_worker=user).values(
+            "request_id"
+        )
         return self.filter(
             Q(constellation__in=Constellation.objects.with_full_child_records_for(user))
             | Q(hub__in=own)
             | Q(household__in=own)
+            | Q(pk__in=cases)
         )
 
     def open(self):
         return self.filter(status__in=OPEN)
+
+    def inbox_of(self, hub):
+        """A hub's open requests with their household and children, for the inbox
+        (sorted by urgency in Python: crisis first, then what waits for the hub)."""
+        return (
+            self.open()
+            .filter(hub=hub)
+            .select_related("household", "requested_by")
+            .prefetch_related(
+                models.Prefetch(
+                    "children", queryset=Child.objects.order_by("preferred_name", "first_name")
+                )
+            )
+        )
 
 
 class Request(models.Model):
@@ -193,6 +214,33 @@ class Transition(models.Model):
         return f"{self.from_status or 'new'} → {self.to_status}"
 
 
+class NightQuerySet(models.QuerySet):
+    def guests(self, hub, first: date, last: date):
+        """The children booked at a hub from ``first`` to ``last``, night by night."""
+        return (
+            self.filter(hub=hub, date__gte=first, date__lte=last)
+            .select_related("child", "request__household")
+            .order_by("date", "child__preferred_name", "child__first_name")
+        )
+
+    def per_household(self, constellations, first: date, last: date):
+        """Nights at the hub per constellation and requesting household, by kind."""
+        return (
+            self.filter(request__constellation__in=constellations, date__gte=first, date__lte=last)
+            .values(
+                "request__constellation__name",
+                "request__household_id",
+                "request__household__name",
+            )
+            .annotate(
+                total=models.Count("pk"),
+                planned=models.Count("pk", filter=Q(request__kind=Kind.PLANNED)),
+                crisis=models.Count("pk", filter=Q(request__kind=Kind.CRISIS)),
+            )
+            .order_by()
+        )
+
+
 class Night(models.Model):
     """One child's night at a hub, held by an accepted stay. Counted under a lock on
     the hub's row, so a night never holds more children than beds."""
@@ -201,6 +249,8 @@ class Night(models.Model):
     date = models.DateField()
     request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="held_nights")
     child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="+")
+
+    objects = NightQuerySet.as_manager()
 
     class Meta:
         constraints = [

@@ -4,7 +4,7 @@ The bed rule lives in one place, ``_hold_nights``: it runs under a lock on the
 hub's row, which every accept and every bed change takes first, so two hub
 carers pressing "accept" for the last bed at once leave exactly one accepted."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from django.core.exceptions import ValidationError
@@ -93,6 +93,7 @@ class NightInfo:
     beds: int
     booked: int
     unavailable: str  # the hub's note, or ""
+    covered_by: str = ""  # the stand-in household answering for the hub that night
 
     @property
     def free(self) -> int:
@@ -146,6 +147,23 @@ def _route(constellation: Constellation, kind: str, start: datetime, stay: list[
             return covers[0].stand_in, covers[0]
     cover = cover_on(constellation, first)
     return (cover.stand_in, cover) if cover else (constellation.hub, None)
+
+
+def nights_for_families(
+    constellation: Constellation, first: date, last: date
+) -> tuple[list[NightInfo], list[HubCover]]:
+    """What the families see before they book: each night's free beds at the hub, or
+    at the stand-in covering it that night (named), and the covers in the range."""
+    days = {n.date: n for n in nights(constellation.hub, first, last)}
+    covers = list(
+        HubCover.objects.overlapping(first, last)
+        .filter(constellation=constellation)
+        .select_related("stand_in")
+    )
+    for cover in covers:
+        for n in nights(cover.stand_in, max(first, cover.start), min(last, cover.end)):
+            days[n.date] = replace(n, covered_by=cover.stand_in.name)
+    return list(days.values()), covers
 
 
 def _lock_hub(hub_id: int) -> Household:

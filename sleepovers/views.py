@@ -16,7 +16,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -25,7 +25,14 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from constellation import access as constellation_access
-from constellation.models import Carer, Child, Constellation, ConstellationMembership, Household
+from constellation.models import (
+    Carer,
+    Child,
+    Constellation,
+    ConstellationMembership,
+    Household,
+    HubCover,
+)
 from constellation.services import ActionRefused
 from people.models import ChildRecordAccess
 from people.roles import roles_for
@@ -36,12 +43,17 @@ from .forms import (
     BedsForm,
     BookingForm,
     CancelForm,
+    CoverForm,
     CrisisForm,
     DeclineForm,
     DidNotArriveForm,
+    EndPlacementForm,
+    LimitsForm,
     MonthForm,
     OfferForm,
+    OverrideForm,
     RequestFilterForm,
+    TemporaryPlacementForm,
     UnavailabilityForm,
     attach_errors,
     own_children,
@@ -52,6 +64,7 @@ from .models import (
     OPEN,
     BedChange,
     Kind,
+    LimitOverride,
     Night,
     Request,
     Status,
@@ -160,7 +173,7 @@ def hub_inbox(user, hub: Household, *, rows=None, by_day=None) -> list[Request]:
 
 
 def _open_requests(user, hub: Household) -> list[Request]:
-    rows = list(_with_children(Request.objects.visible_to(user).open().filter(hub=hub)))
+    rows = list(Request.objects.visible_to(user).inbox_of(hub))
     rows.sort(key=lambda r: (not r.is_crisis, URGENCY[Status(r.status)], r.start))
     for r in rows:
         r.actions = actions_for(r, is_hub=True, is_requester=False)
@@ -183,13 +196,8 @@ def hub_home(user, hub: Household, today: date) -> dict:
 
 def guests_by_night(hub: Household, first: date, last: date) -> dict[date, list[Night]]:
     """The children booked at the hub each night, in one query."""
-    rows = (
-        Night.objects.filter(hub=hub, date__gte=first, date__lte=last)
-        .select_related("child", "request__household")
-        .order_by("date", "child__preferred_name", "child__first_name")
-    )
     found = defaultdict(list)
-    for row in rows:
+    for row in Night.objects.guests(hub, first, last):
         found[row.date].append(row)
     return found
 
@@ -203,13 +211,30 @@ def nights_with_guests(hub: Household, first: date, last: date, *, guests: bool)
     ]
 
 
-def hub_availability(hub: Household, first: date, last: date) -> dict:
-    """What a family sees before it books: free beds each night and the periods the
-    hub is away, with its note."""
+def hub_availability(constellation: Constellation, first: date, last: date) -> dict:
+    """What a family sees before it books: free beds each night (at the stand-in on
+    the nights it covers), who covers when, and the periods the hub is away."""
+    days, covers = services.nights_for_families(constellation, first, last)
     return {
-        "days": services.nights(hub, first, last),
-        "away": list(Unavailability.objects.filter(hub=hub).covering(first, last)),
+        "days": days,
+        "covers": covers,
+        "away": list(Unavailability.objects.filter(hub=constellation.hub).covering(first, last)),
     }
+
+
+def cover_duty(user, household_id: int, today: date) -> dict:
+    """For a household standing in for a hub: its covers now or coming, and the
+    requests sent to it to answer (empty when it covers nothing and has none)."""
+    covers = list(
+        HubCover.objects.in_force()
+        .filter(stand_in_id=household_id, end__gte=today)
+        .select_related("constellation", "stand_in")
+    )
+    household = Household.objects.filter(pk=household_id).first()
+    inbox = hub_inbox(user, household) if household else []
+    if not covers and not inbox:
+        return {}
+    return {"covering": covers, "cover_inbox": inbox}
 
 
 def household_requests_now(user, household_id: int) -> list[Request]:
@@ -267,7 +292,11 @@ def _my_requests(request, roles):
     return render(
         request,
         "sleepovers/my_requests.html",
-        {"page": page, "can_book": not roles.is_hub_carer},
+        {
+            "page": page,
+            "can_book": not roles.is_hub_carer,
+            **cover_duty(request.user, roles.household_id, timezone.localdate()),
+        },
     )
 
 
@@ -275,18 +304,7 @@ def fairness(user, constellations, today: date) -> list[dict]:
     """Nights at the hub per household over the last 12 months (one row per child and
     night): counted in one query, with the active households that had none."""
     since = today - timedelta(days=365)
-    counted = (
-        Night.objects.filter(
-            request__constellation__in=constellations, date__gt=since, date__lte=today
-        )
-        .values("request__constellation__name", "request__household_id", "request__household__name")
-        .annotate(
-            total=Count("pk"),
-            planned=Count("pk", filter=Q(request__kind=Kind.PLANNED)),
-            crisis=Count("pk", filter=Q(request__kind=Kind.CRISIS)),
-        )
-        .order_by()
-    )
+    counted = Night.objects.per_household(constellations, since + timedelta(days=1), today)
     rows = {
         (c["request__constellation__name"], c["request__household_id"]): {
             "constellation": c["request__constellation__name"],
@@ -344,6 +362,7 @@ def _staff_requests(request):
             "page": page,
             "query": query.urlencode(),
             "fairness": fairness(user, constellations, timezone.localdate()),
+            "managed": Constellation.objects.managed_by(user).order_by("name"),
         },
         status=status,
     )
@@ -398,6 +417,9 @@ def new(request):
         context.update(
             limits=services.settings_for(constellation),
             away=Unavailability.objects.filter(hub=hub).covering(today, today + timedelta(days=90)),
+            covers=HubCover.objects.overlapping(today, today + timedelta(days=90))
+            .filter(constellation=constellation)
+            .select_related("stand_in"),
         )
     return render(
         request,
@@ -438,7 +460,13 @@ def crisis(request):
     hub = constellation.hub if constellation else None
     context = {"form": form, "constellation": constellation}
     if hub is not None:
-        context.update(_hub_phones(hub), service=constellation.service)
+        # Whoever answers now: the stand-in while it covers for the hub.
+        cover = services.cover_on(constellation, timezone.localdate())
+        context.update(
+            _hub_phones(cover.stand_in if cover else hub),
+            service=constellation.service,
+            cover=cover,
+        )
     return render(
         request,
         "sleepovers/crisis.html",
@@ -476,6 +504,15 @@ def _render_request(request, sleepover: Request, *, forms=None, status=200):
         context["needs_at_hand"] = True
         constellation_access.log_full_record_views(
             user, {c.pk for c in context["children"]}, channel=ChildRecordAccess.Channel.WEB
+        )
+    context["can_end_placement"] = (
+        sleepover.kind == Kind.TEMPORARY
+        and sleepover.status == Status.ARRIVED
+        and Constellation.objects.managed_by(user).filter(pk=sleepover.constellation_id).exists()
+    )
+    if context["can_end_placement"] and "end_placement" not in context["forms"]:
+        context["forms"]["end_placement"] = EndPlacementForm(
+            households=end_placement_households(user, sleepover)
         )
     context["show_beds"] = sleepover.status in OPEN and bool(sleepover.nights)
     if context["show_beds"]:
@@ -720,7 +757,7 @@ def availability(request):
     today = timezone.localdate()
     first = today - timedelta(days=today.weekday())
     last = first + timedelta(days=7 * AVAILABILITY_WEEKS - 1)
-    found = hub_availability(hub, first, last)
+    found = hub_availability(hub.hub_of, first, last)
     days = found["days"]
     return render(
         request,
@@ -729,6 +766,7 @@ def availability(request):
             "hub": hub,
             "weeks": [days[i : i + 7] for i in range(0, len(days), 7)],
             "away": found["away"],
+            "covers": found["covers"],
             "today": today,
             "weekdays": calendar.day_abbr,
         },
@@ -814,3 +852,274 @@ def add_unavailability(request, pk):
             )
             return redirect(_beds_page(hub))
     return _render_beds(request, hub, away_form=form, status=400)
+
+
+@login_required
+@require_POST
+def withdraw_unavailability(request, pk):
+    period = access.get_unavailability_to_manage(request.user, pk)
+    try:
+        services.withdraw_unavailability(period, by=request.user)
+    except ActionRefused as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(
+            request,
+            f"The hub is available again from {period.start:%d %B} to {period.end:%d %B}.",
+        )
+    return redirect(_beds_page(period.hub))
+
+
+@login_required
+@require_POST
+def withdraw_bed_change(request, pk):
+    change = access.get_bed_change_to_manage(request.user, pk)
+    try:
+        services.withdraw_bed_change(change, by=request.user)
+    except ActionRefused as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(
+            request, f"The change of {change.start:%d %B} to {change.end:%d %B} is withdrawn."
+        )
+    return redirect(_beds_page(change.hub))
+
+
+# --- the liaison worker's part: limits, exceptions and cover for the hub -------------------
+
+
+def _settings_url(constellation: Constellation) -> str:
+    return reverse("sleepovers:constellation", args=[constellation.pk])
+
+
+def _constellation_children(constellation: Constellation):
+    return Child.objects.placed_in([constellation]).order_by("preferred_name", "first_name")
+
+
+def _stand_in_candidates(user, constellation: Constellation):
+    return (
+        Household.objects.managed_by(user)
+        .approved()
+        .filter(service=constellation.service, beds__gte=1)
+        .exclude(pk=constellation.hub_id)
+        .order_by("name")
+    )
+
+
+def _render_settings(request, constellation, *, forms=None, status=200):
+    user = request.user
+    today = timezone.localdate()
+    forms = forms or {}
+    limits = services.settings_for(constellation)
+    context = {
+        "constellation": constellation,
+        "limits": limits,
+        "limits_form": forms.get("limits")
+        or LimitsForm(
+            initial={
+                "max_consecutive_nights": limits.max_consecutive_nights,
+                "yearly_allowance_nights": limits.yearly_allowance_nights,
+            },
+            action=reverse("sleepovers:update_limits", args=[constellation.pk]),
+        ),
+        "override_form": forms.get("override")
+        or OverrideForm(
+            children=_constellation_children(constellation),
+            action=reverse("sleepovers:grant_override", args=[constellation.pk]),
+        ),
+        "cover_form": forms.get("cover")
+        or CoverForm(
+            households=_stand_in_candidates(user, constellation),
+            action=reverse("sleepovers:arrange_cover", args=[constellation.pk]),
+        ),
+        "overrides": LimitOverride.objects.in_force()
+        .filter(constellation=constellation, end__gte=today)
+        .select_related("child", "granted_by"),
+        "covers": HubCover.objects.in_force()
+        .filter(constellation=constellation, end__gte=today)
+        .select_related("stand_in", "arranged_by"),
+        "today": today,
+    }
+    return render(request, "sleepovers/constellation.html", context, status=status)
+
+
+@login_required
+@require_GET
+def constellation_settings(request, pk):
+    return _render_settings(request, access.get_constellation_to_manage(request.user, pk))
+
+
+def _settings_action(request, constellation, form, key, call, done):
+    """Validate, call the service, answer: the settings page again with the form's
+    errors (400, nothing saved), or back to it with a message."""
+    if form.is_valid():
+        try:
+            result = call(form.cleaned_data)
+        except ValidationError as error:
+            attach_errors(form, error)
+        except ActionRefused as refused:
+            form.add_error(None, str(refused))
+        else:
+            messages.success(request, done(result))
+            return redirect(_settings_url(constellation))
+    return _render_settings(request, constellation, forms={key: form}, status=400)
+
+
+@login_required
+@require_POST
+def update_limits(request, pk):
+    constellation = access.get_constellation_to_manage(request.user, pk)
+    return _settings_action(
+        request,
+        constellation,
+        LimitsForm(request.POST),
+        "limits",
+        lambda data: services.update_limits(constellation, by=request.user, **data),
+        lambda limits: (
+            f"Planned stays are at most {limits.max_consecutive_nights} "
+            f"night{'s' if limits.max_consecutive_nights != 1 else ''} in a row."
+        ),
+    )
+
+
+@login_required
+@require_POST
+def grant_override(request, pk):
+    constellation = access.get_constellation_to_manage(request.user, pk)
+    return _settings_action(
+        request,
+        constellation,
+        OverrideForm(request.POST, children=_constellation_children(constellation)),
+        "override",
+        lambda data: services.grant_override(constellation, by=request.user, **data),
+        lambda o: (
+            f"{o.child.known_as} may be booked beyond the limits from "
+            f"{o.start:%d %B} to {o.end:%d %B}."
+        ),
+    )
+
+
+@login_required
+@require_POST
+def withdraw_override(request, pk):
+    override = access.get_override_to_manage(request.user, pk)
+    try:
+        services.withdraw_override(override, by=request.user)
+    except ActionRefused as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, "Exception withdrawn: new requests keep to the limits.")
+    return redirect(_settings_url(override.constellation))
+
+
+@login_required
+@require_POST
+def arrange_cover(request, pk):
+    constellation = access.get_constellation_to_manage(request.user, pk)
+    return _settings_action(
+        request,
+        constellation,
+        CoverForm(request.POST, households=_stand_in_candidates(request.user, constellation)),
+        "cover",
+        lambda data: services.arrange_cover(constellation, by=request.user, **data),
+        lambda c: (
+            f"{c.stand_in} covers for the hub from {c.start:%d %B} to {c.end:%d %B}; "
+            f"the families see it."
+        ),
+    )
+
+
+@login_required
+@require_POST
+def end_cover(request, pk):
+    cover = access.get_cover_to_manage(request.user, pk)
+    try:
+        cover = services.end_cover(cover, by=request.user)
+    except ActionRefused as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(
+            request,
+            "Cover withdrawn."
+            if cover.withdrawn_at
+            else "Cover ends today: the hub answers again.",
+        )
+    return redirect(_settings_url(cover.constellation))
+
+
+# --- temporary placements -------------------------------------------------------------------
+
+
+def _placeable_children(user):
+    """Children the liaison worker may arrange a temporary placement for: placed in a
+    satellite household of a constellation they manage that has a hub."""
+    managed = Constellation.objects.managed_by(user).filter(hub__isnull=False)
+    return (
+        Child.objects.managed_by(user)
+        .placed_in(managed)
+        .exclude(household__hub_of__isnull=False)
+        .select_related("household")
+        .order_by("preferred_name", "first_name")
+    )
+
+
+@login_required
+@GET_POST
+def temporary(request):
+    user = request.user
+    if not roles_for(user).can_manage:
+        raise PermissionDenied("Temporary placements are arranged by the liaison worker.")
+    form = TemporaryPlacementForm(_posted(request), children=_placeable_children(user))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            sleepover = services.arrange_temporary_placement(
+                data["child"],
+                by=user,
+                start=data["start"],
+                expected_end=data["expected_end"],
+                notes=data["notes"],
+            )
+        except ValidationError as error:
+            attach_errors(form, error, rename={"end": "expected_end", "children": "child"})
+        except ActionRefused as refused:
+            form.add_error(None, str(refused))
+        else:
+            messages.success(
+                request, "Arranged and agreed. The hub carer accepts it against the beds."
+            )
+            return redirect(sleepover)
+    return render(
+        request,
+        "sleepovers/temporary.html",
+        {"form": form},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def end_placement_households(user, sleepover: Request):
+    """Where the child may move: the constellation's households first, then the
+    service's other households the user manages."""
+    return (
+        Household.objects.managed_by(user)
+        .filter(service_id=sleepover.constellation.service_id)
+        .constellation_first(sleepover.constellation)
+    )
+
+
+@login_required
+@require_POST
+def end_placement(request, pk):
+    sleepover = access.get_temporary_placement_to_end(request.user, pk)
+    return _act(
+        request,
+        sleepover,
+        lambda data: services.end_temporary_placement(
+            sleepover, by=request.user, to=data["to"], reason=data["reason"]
+        ),
+        form=EndPlacementForm(
+            request.POST, households=end_placement_households(request.user, sleepover)
+        ),
+        key="end_placement",
+        done=lambda r: "The move is recorded in the placement history.",
+    )
