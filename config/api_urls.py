@@ -14,6 +14,8 @@ router.register("constellations", constellation_api.ConstellationViewSet, basena
 router.register("households", constellation_api.HouseholdViewSet, basename="household")
 router.register("children", constellation_api.ChildViewSet, basename="child")
 router.register("sleepovers", sleepovers_api.SleepoverRequestViewSet, basename="sleepover")
+router.register("hub-covers", sleepovers_api.HubCoverViewSet, basename="hub-cover")
+router.register("limit-overrides", sleepovers_api.LimitOverrideViewSet, basename="limit-override")
 router.register(
     "hub-unavailability", sleepovers_api.HubUnavailabilityViewSet, basename="hub-unavailability"
 )

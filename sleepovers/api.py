@@ -10,7 +10,7 @@ import re
 from datetime import date, datetime, timedelta
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Prefetch, prefetch_related_objects
+from django.db.models import Prefetch, Q, prefetch_related_objects
 from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -29,11 +29,26 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from constellation.api import HubContactSerializer
-from constellation.models import CHILD_NOTES_MAX, Child, Household
+from constellation.models import (
+    CHILD_NOTES_MAX,
+    Carer,
+    Child,
+    Constellation,
+    Household,
+    HubCover,
+)
 from people.api import ApiDefaults, ErrorSerializer, RejectUnknownFields, StrictCharField
 
 from . import access, services
-from .models import CrisisReason, Kind, Request, Status, Transition, Unavailability
+from .models import (
+    CrisisReason,
+    Kind,
+    LimitOverride,
+    Request,
+    Status,
+    Transition,
+    Unavailability,
+)
 
 NOTES_MAX = CHILD_NOTES_MAX  # the same limit as the pages' notes
 REASON_MAX = Request._meta.get_field("decline_reason").max_length
@@ -364,6 +379,23 @@ class NoBodySerializer(RejectUnknownFields, serializers.Serializer):
     """An action without input: any field sent is a 400."""
 
 
+class TemporaryPlacementSerializer(RejectUnknownFields, serializers.Serializer):
+    child = StrictIntegerField(min_value=1, max_value=PK_MAX)
+    start = MomentField()
+    expected_end = MomentField(help_text="When a new placement is expected.")
+    notes = StrictCharField(max_length=NOTES_MAX, allow_blank=True, required=False, default="")
+
+
+class EndPlacementSerializer(RejectUnknownFields, serializers.Serializer):
+    to = StrictIntegerField(
+        min_value=1,
+        max_value=PK_MAX,
+        allow_null=True,
+        help_text="The household the child moves to; null when the child moves on.",
+    )
+    reason = StrictCharField(max_length=200)
+
+
 # --- requests: the views --------------------------------------------------------------
 
 STATUS_PARAMETER = OpenApiParameter("status", str, enum=Status.values, required=False)
@@ -490,6 +522,46 @@ class SleepoverRequestViewSet(SleepoverApi, viewsets.GenericViewSet):
         self._input(NoBodySerializer)
         return Response(_detail(services.collected(sleepover, by=request.user)))
 
+    @extend_schema(
+        request=TemporaryPlacementSerializer,
+        responses={201: SleepoverRequestSerializer, **ERRORS},
+        description="Arrange and agree a temporary placement at the hub for a child whose "
+        "placement ended suddenly (the liaison worker, a manager). The hub's carers "
+        "then accept it against the beds.",
+    )
+    @action(detail=False, methods=["post"])
+    def temporary(self, request):
+        body = self._input(TemporaryPlacementSerializer)
+        child = Child.objects.managed_by(request.user).filter(pk=body.pop("child")).first()
+        if child is None:
+            raise serializers.ValidationError({"child": ["Choose a child you oversee."]})
+        created = services.arrange_temporary_placement(child, by=request.user, **body)
+        return Response(_detail(created), status=status.HTTP_201_CREATED)
+
+    @_action_schema(
+        EndPlacementSerializer,
+        "End a temporary placement with the child's move: `to` a household (ideally of "
+        "the constellation), or null when the child moves on from care in the service "
+        "(the liaison worker, a manager).",
+    )
+    @action(detail=True, methods=["post"], url_path="end-placement")
+    def end_placement(self, request, pk):
+        sleepover = access.get_temporary_placement_to_end(request.user, _pk(pk))
+        body = self._input(EndPlacementSerializer)
+        to = None
+        if body["to"] is not None:
+            to = (
+                Household.objects.managed_by(request.user)
+                .filter(pk=body["to"], service_id=sleepover.constellation.service_id)
+                .first()
+            )
+            if to is None:
+                raise serializers.ValidationError({"to": ["Choose a household you oversee."]})
+        ended = services.end_temporary_placement(
+            sleepover, by=request.user, to=to, reason=body["reason"]
+        )
+        return Response(_detail(ended))
+
     def _input(self, serializer_class) -> dict:
         serializer = serializer_class(data=self.request.data, context={"user": self.request.user})
         serializer.is_valid(raise_exception=True)
@@ -614,6 +686,7 @@ class UnavailabilityFilter(serializers.Serializer):
 )
 class HubUnavailabilityViewSet(SleepoverApi, viewsets.GenericViewSet):
     queryset = Unavailability.objects.none()
+    lookup_value_converter = "int"
     serializer_class = HubUnavailabilitySerializer
 
     def get_serializer_class(self):
@@ -625,7 +698,8 @@ class HubUnavailabilityViewSet(SleepoverApi, viewsets.GenericViewSet):
         if _is_schema_generation(self):
             return Unavailability.objects.none()
         return (
-            Unavailability.objects.filter(hub__in=Household.objects.visible_to(self.request.user))
+            Unavailability.objects.in_force()
+            .filter(hub__in=Household.objects.visible_to(self.request.user))
             .select_related("hub")
             .order_by("start", "pk")
         )
@@ -646,3 +720,231 @@ class HubUnavailabilityViewSet(SleepoverApi, viewsets.GenericViewSet):
         hub = access.get_managed_hub_for(request.user, body.pop("hub"))
         period = services.add_unavailability(hub, by=request.user, **body)
         return Response(HubUnavailabilitySerializer(period).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=None,
+        responses={200: HubUnavailabilitySerializer, **ACTION_ERRORS},
+        description="Withdraw the period: the hub is available again (its carers, the "
+        "liaison worker, the manager).",
+    )
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk):
+        period = access.get_unavailability_to_manage(request.user, _pk(pk))
+        NoBodySerializer(data=request.data).is_valid(raise_exception=True)
+        period = services.withdraw_unavailability(period, by=request.user)
+        return Response(HubUnavailabilitySerializer(period).data)
+
+
+# --- cover for the hub -------------------------------------------------------------------
+
+
+class HubCoverSerializer(serializers.ModelSerializer):
+    stand_in = HubContactSerializer(read_only=True)
+    constellation = serializers.IntegerField(source="constellation_id", read_only=True)
+    in_force = serializers.SerializerMethodField()
+
+    class Meta:
+        model = HubCover
+        fields = ["id", "constellation", "stand_in", "start", "end", "note", "in_force"]
+        read_only_fields = fields
+
+    def get_in_force(self, cover: HubCover) -> bool:
+        return cover.withdrawn_at is None
+
+
+class HubCoverCreateSerializer(RejectUnknownFields, serializers.Serializer):
+    """Name a stand-in household for the hub while its carers are away."""
+
+    constellation = StrictIntegerField(min_value=1, max_value=PK_MAX)
+    stand_in = StrictIntegerField(
+        min_value=1, max_value=PK_MAX, help_text="An approved household with its own beds."
+    )
+    start = BoundedDateField(help_text="The first day the stand-in covers.")
+    end = BoundedDateField(help_text="The last day the stand-in covers.")
+    note = StrictCharField(max_length=200, allow_blank=True, required=False, default="")
+
+
+class ConstellationFilter(serializers.Serializer):
+    constellation = serializers.IntegerField(min_value=1, max_value=PK_MAX, required=False)
+
+
+def _stand_in(user, constellation: Constellation, pk: int) -> Household:
+    household = Household.objects.managed_by(user).filter(pk=pk).first()
+    if household is None:
+        raise serializers.ValidationError({"stand_in": ["Choose a household you oversee."]})
+    problem = services.stand_in_problem(constellation, household)
+    if problem:
+        raise serializers.ValidationError({"stand_in": [problem]})
+    return household
+
+
+@extend_schema(tags=["sleepovers"])
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[OpenApiParameter("constellation", int, required=False)],
+        responses=HubCoverSerializer,
+        description="Cover for the hubs you can see, now and coming: who answers for the "
+        "hub, from when to when.",
+    ),
+    create=extend_schema(
+        request=HubCoverCreateSerializer,
+        responses={201: HubCoverSerializer, **ERRORS},
+        description="Name a stand-in for the hub (the liaison worker, a manager).",
+    ),
+)
+class HubCoverViewSet(SleepoverApi, viewsets.GenericViewSet):
+    queryset = HubCover.objects.none()
+    lookup_value_converter = "int"
+    serializer_class = HubCoverSerializer
+
+    def get_serializer_class(self):
+        return HubCoverCreateSerializer if self.action == "create" else HubCoverSerializer
+
+    def get_queryset(self):
+        if _is_schema_generation(self):
+            return HubCover.objects.none()
+        user = self.request.user
+        return (
+            HubCover.objects.in_force()
+            .filter(end__gte=timezone.localdate())
+            .filter(
+                Q(constellation__in=Constellation.objects.visible_to(user))
+                | Q(stand_in__in=Carer.objects.current().filter(user=user).values("household_id"))
+            )
+            .select_related("stand_in")
+            .order_by("start", "pk")
+        )
+
+    def list(self, request):
+        query = ConstellationFilter(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        covers = self.get_queryset()
+        if "constellation" in query.validated_data:
+            covers = covers.filter(constellation_id=query.validated_data["constellation"])
+        page = self.paginate_queryset(covers)
+        return self.get_paginated_response(HubCoverSerializer(page, many=True).data)
+
+    def create(self, request):
+        serializer = HubCoverCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        body = dict(serializer.validated_data)
+        constellation = access.get_constellation_to_manage(request.user, body.pop("constellation"))
+        body["stand_in"] = _stand_in(request.user, constellation, body["stand_in"])
+        cover = services.arrange_cover(constellation, by=request.user, **body)
+        return Response(HubCoverSerializer(cover).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=None,
+        responses={200: HubCoverSerializer, **ACTION_ERRORS},
+        description="End the cover: withdrawn if not begun, else it ends today.",
+    )
+    @action(detail=True, methods=["post"])
+    def end(self, request, pk):
+        cover = access.get_cover_to_manage(request.user, _pk(pk))
+        NoBodySerializer(data=request.data).is_valid(raise_exception=True)
+        return Response(HubCoverSerializer(services.end_cover(cover, by=request.user)).data)
+
+
+# --- exceptions to the limits ---------------------------------------------------------------
+
+
+class LimitOverrideSerializer(serializers.ModelSerializer):
+    constellation = serializers.IntegerField(source="constellation_id", read_only=True)
+    child = serializers.IntegerField(source="child_id", read_only=True)
+    granted_by = serializers.CharField(source="granted_by.__str__", read_only=True)
+    in_force = serializers.SerializerMethodField()
+
+    class Meta:
+        model = LimitOverride
+        fields = [
+            "id",
+            "constellation",
+            "child",
+            "start",
+            "end",
+            "reason",
+            "granted_by",
+            "granted_at",
+            "in_force",
+        ]
+        read_only_fields = fields
+
+    def get_in_force(self, override: LimitOverride) -> bool:
+        return override.withdrawn_at is None
+
+
+class LimitOverrideCreateSerializer(RejectUnknownFields, serializers.Serializer):
+    """Let a child's planned stays go beyond the constellation's limits for some nights."""
+
+    constellation = StrictIntegerField(min_value=1, max_value=PK_MAX)
+    child = StrictIntegerField(min_value=1, max_value=PK_MAX)
+    start = BoundedDateField(help_text="The first night the exception covers.")
+    end = BoundedDateField(help_text="The last night the exception covers.")
+    reason = StrictCharField(max_length=500)
+
+
+@extend_schema(tags=["sleepovers"])
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[OpenApiParameter("constellation", int, required=False)],
+        responses=LimitOverrideSerializer,
+        description="Exceptions to the limits in the constellations you oversee.",
+    ),
+    create=extend_schema(
+        request=LimitOverrideCreateSerializer,
+        responses={201: LimitOverrideSerializer, **ERRORS},
+        description="Make an exception to the limits, with the reason (the liaison "
+        "worker, a manager).",
+    ),
+)
+class LimitOverrideViewSet(SleepoverApi, viewsets.GenericViewSet):
+    queryset = LimitOverride.objects.none()
+    lookup_value_converter = "int"
+    serializer_class = LimitOverrideSerializer
+
+    def get_serializer_class(self):
+        return LimitOverrideCreateSerializer if self.action == "create" else LimitOverrideSerializer
+
+    def get_queryset(self):
+        if _is_schema_generation(self):
+            return LimitOverride.objects.none()
+        return (
+            LimitOverride.objects.filter(
+                constellation__in=Constellation.objects.managed_by(self.request.user)
+            )
+            .select_related("granted_by")
+            .order_by("-granted_at", "-pk")
+        )
+
+    def list(self, request):
+        query = ConstellationFilter(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        found = self.get_queryset()
+        if "constellation" in query.validated_data:
+            found = found.filter(constellation_id=query.validated_data["constellation"])
+        page = self.paginate_queryset(found)
+        return self.get_paginated_response(LimitOverrideSerializer(page, many=True).data)
+
+    def create(self, request):
+        serializer = LimitOverrideCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        body = dict(serializer.validated_data)
+        constellation = access.get_constellation_to_manage(request.user, body.pop("constellation"))
+        child = Child.objects.managed_by(request.user).filter(pk=body["child"]).first()
+        if child is None:
+            raise serializers.ValidationError({"child": ["Choose a child you oversee."]})
+        body["child"] = child
+        override = services.grant_override(constellation, by=request.user, **body)
+        return Response(LimitOverrideSerializer(override).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=None,
+        responses={200: LimitOverrideSerializer, **ACTION_ERRORS},
+        description="Withdraw the exception: new requests keep to the limits.",
+    )
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk):
+        override = access.get_override_to_manage(request.user, _pk(pk))
+        NoBodySerializer(data=request.data).is_valid(raise_exception=True)
+        override = services.withdraw_override(override, by=request.user)
+        return Response(LimitOverrideSerializer(override).data)
