@@ -128,7 +128,7 @@ class RequestQuerySet(models.QuerySet):
         return (
             self.open()
             .filter(hub=hub)
-            .select_related("household", "requested_by")
+            .select_related("household", "hub", "requested_by")
             .prefetch_related(
                 models.Prefetch(
                     "children", queryset=Child.objects.order_by("preferred_name", "first_name")

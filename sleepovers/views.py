@@ -172,7 +172,7 @@ def hub_inbox(user, hub: Household, *, rows=None, by_day=None) -> list[Request]:
     return rows
 
 
-def _open_requests(user, hub: Household) -> list[Request]:
+def _open_requests(user, hub: Household | int) -> list[Request]:
     rows = list(Request.objects.visible_to(user).inbox_of(hub))
     rows.sort(key=lambda r: (not r.is_crisis, URGENCY[Status(r.status)], r.start))
     for r in rows:
@@ -230,11 +230,11 @@ def cover_duty(user, household_id: int, today: date) -> dict:
         .filter(stand_in_id=household_id, end__gte=today)
         .select_related("constellation", "stand_in")
     )
-    household = Household.objects.filter(pk=household_id).first()
-    inbox = hub_inbox(user, household) if household else []
-    if not covers and not inbox:
+    rows = _open_requests(user, household_id)
+    if not covers and not rows:
         return {}
-    return {"covering": covers, "cover_inbox": inbox}
+    household = covers[0].stand_in if covers else rows[0].hub
+    return {"covering": covers, "cover_inbox": hub_inbox(user, household, rows=rows)}
 
 
 def household_requests_now(user, household_id: int) -> list[Request]:

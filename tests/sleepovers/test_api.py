@@ -408,13 +408,14 @@ def test_the_list_shows_each_user_the_requests_they_may_see(world, as_user):
         assert ids(user) == [neighbours.pk, own.pk]
     assert ids("satellite_carer") == [own.pk]
     assert ids("neighbour_carer") == [neighbours.pk]
+    # The social worker holds the case of the child asked for, not of the neighbour's.
+    assert ids("social_worker") == [own.pk]
     for outsider in (
         "other_hub_carer",
         "other_satellite_carer",
         "other_liaison",
         "other_service_manager",
         "other_service_hub_carer",
-        "social_worker",
     ):
         assert ids(outsider) == []
 
