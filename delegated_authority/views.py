@@ -26,10 +26,7 @@ def _full_child(user, pk) -> Child:
     return view.child
 
 
-@login_required
-@require_GET
-def agreements(request, pk):
-    child = _full_child(request.user, pk)
+def _render_agreements(request, child: Child, *, status: int = 200):
     versions = child.agreements.select_related("signed_off_by").order_by("-version")
     return render(
         request,
@@ -41,7 +38,14 @@ def agreements(request, pk):
             "can_edit": access.can_edit_agreements(request.user, child),
             "today": timezone.localdate(),
         },
+        status=status,
     )
+
+
+@login_required
+@require_GET
+def agreements(request, pk):
+    return _render_agreements(request, _full_child(request.user, pk))
 
 
 @login_required
@@ -123,9 +127,7 @@ def reviews(request):
     )
 
 
-@login_required
-@require_GET
-def approvals(request):
+def _render_approvals(request, *, status: int = 200):
     user = request.user
     waiting = list(
         Approval.objects.for_holder(user)
@@ -146,7 +148,14 @@ def approvals(request):
         request,
         "delegated_authority/approvals.html",
         {"waiting": waiting, "mine": page},
+        status=status,
     )
+
+
+@login_required
+@require_GET
+def approvals(request):
+    return _render_approvals(request)
 
 
 @login_required
@@ -155,12 +164,13 @@ def approval_request(request, pk):
     child = _full_child(request.user, pk)
     form = AskApprovalForm(request.POST)
     if not form.is_valid():
+        # Bad input: the page again, with what was wrong (400), nothing asked.
         for field, errors in form.errors.items():
             messages.error(
                 request,
                 f"{form.fields[field].label if field in form.fields else ''} {errors[0]}".strip(),
             )
-        return redirect("delegated_authority:agreements", pk=child.pk)
+        return _render_agreements(request, child, status=400)
     try:
         approval = services.request_approval(
             child,
@@ -177,46 +187,43 @@ def approval_request(request, pk):
     return redirect("delegated_authority:agreements", pk=child.pk)
 
 
-@login_required
-@require_POST
-def approval_approve(request, pk):
+def _answer(request, pk, *, approve: bool):
+    """Approve or refuse. Bad input (a refusal without a reason, a note too long):
+    the queue again with the message (400), nothing decided."""
     approval = access.get_approval_to_answer(request.user, pk)
-    form = AnswerForm(request.POST)
+    form = (AnswerForm if approve else RefuseForm)(request.POST)
     if not form.is_valid():
-        messages.error(request, "The note is too long (2,000 characters at most).")
-        return redirect("delegated_authority:approvals")
+        messages.error(
+            request,
+            "The note is too long (2,000 characters at most)."
+            if approve
+            else "Say why the request is refused (2,000 characters at most).",
+        )
+        return _render_approvals(request, status=400)
     try:
         services.decide_approval(
-            approval, by=request.user, approve=True, note=form.cleaned_data["note"]
+            approval, by=request.user, approve=approve, note=form.cleaned_data["note"]
         )
     except ActionRefused as refusal:
         messages.error(request, str(refusal))
     else:
+        verb = "Approved" if approve else "Refused"
         messages.success(
-            request, f"Approved: {approval.decision.label} for {approval.child.known_as}."
+            request, f"{verb}: {approval.decision.label} for {approval.child.known_as}."
         )
     return redirect("delegated_authority:approvals")
+
+
+@login_required
+@require_POST
+def approval_approve(request, pk):
+    return _answer(request, pk, approve=True)
 
 
 @login_required
 @require_POST
 def approval_refuse(request, pk):
-    approval = access.get_approval_to_answer(request.user, pk)
-    form = RefuseForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Say why the request is refused (2,000 characters at most).")
-        return redirect("delegated_authority:approvals")
-    try:
-        services.decide_approval(
-            approval, by=request.user, approve=False, note=form.cleaned_data["note"]
-        )
-    except ActionRefused as refusal:
-        messages.error(request, str(refusal))
-    else:
-        messages.success(
-            request, f"Refused: {approval.decision.label} for {approval.child.known_as}."
-        )
-    return redirect("delegated_authority:approvals")
+    return _answer(request, pk, approve=False)
 
 
 @login_required

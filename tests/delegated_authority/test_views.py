@@ -168,9 +168,16 @@ def test_a_carer_asks_and_the_social_worker_answers(client, world):
     assert client.post(url, {"note": ""}).status_code == 404
     client.force_login(world.social_worker)
     refuse = reverse("delegated_authority:approval_refuse", args=[approval.pk])
-    client.post(refuse, {"note": ""})
+    response = client.post(refuse, {"note": ""})
+    assert response.status_code == 400
+    assert "Say why the request is refused" in response.content.decode()
     approval.refresh_from_db()
     assert approval.status == "pending"  # a refusal needs a reason
+    response = client.post(url, {"note": "x" * 2001})
+    assert response.status_code == 400
+    assert "The note is too long" in response.content.decode()
+    approval.refresh_from_db()
+    assert approval.status == "pending"
     client.post(url, {"note": "Enjoy"})
     approval.refresh_from_db()
     assert approval.status == "approved"
@@ -192,7 +199,8 @@ def test_asking_with_bad_input_saves_nothing(client, world, data):
     response = client.post(
         reverse("delegated_authority:approval_request", args=[world.child.pk]), data
     )
-    assert response.status_code == 302
+    assert response.status_code == 400
+    assert 'class="alert' in response.content.decode()
     assert not Approval.objects.exists()
 
 
