@@ -163,6 +163,7 @@ class Command(BaseCommand):
         social = _user("socialworker@example.org", "Grace", "Adeyemi")
         StaffRole.objects.create(user=social, service=service, role=StaffRole.Role.SOCIAL_WORKER)
 
+        made = []
         for index, (name, area, hub_email, sat_email) in enumerate(
             [
                 ("Riverside", "Riverside and Old Town", "hub@example.org", "satellite@example.org"),
@@ -179,6 +180,29 @@ class Command(BaseCommand):
             )
             services.assign_liaison(constellation, liaison, by=None)
             self.fill(constellation, index, hub_email, sat_email, social, satellites=8, by=liaison)
+            made.append(constellation)
+        self.cover(*made, by=liaison)
+
+    def cover(self, riverside: Constellation, hillside: Constellation, *, by: User) -> None:
+        """Riverside's hub carers are at a training weekend in three weeks: the hub is
+        not available, and Hillside's hub covers for it."""
+        from sleepovers import services as sleepovers
+
+        hub = Household.objects.get(pk=riverside.hub_id)
+        start = timezone.localdate() + timedelta(days=21)
+        end = start + timedelta(days=2)
+        hub_carer = hub.carers.filter(ended_on__isnull=True).first().user
+        sleepovers.add_unavailability(
+            hub, by=hub_carer, start=start, end=end, note="Training weekend"
+        )
+        sleepovers.arrange_cover(
+            riverside,
+            by=by,
+            stand_in=Household.objects.get(pk=hillside.hub_id),
+            start=start,
+            end=end,
+            note="Hillside's hub answers while Riverside's carers are at their training.",
+        )
 
     def southshire(self) -> None:
         if FosteringService.objects.filter(name="Southshire Fostering Service").exists():
