@@ -16,7 +16,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -191,6 +191,12 @@ def hub_home(user, hub: Household, today: date) -> dict:
     return {
         "inbox": hub_inbox(user, hub, rows=rows, by_day=by_day),
         "week": [{"night": by_day[day], "guests": guests.get(day, [])} for day in week],
+        # Who covers for this hub, and whom this hub covers for, now or coming.
+        "covers": list(
+            HubCover.objects.in_force()
+            .filter(Q(constellation__hub=hub) | Q(stand_in=hub), end__gte=today)
+            .select_related("constellation", "stand_in")
+        ),
     }
 
 
