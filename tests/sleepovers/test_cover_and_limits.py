@@ -606,7 +606,8 @@ def test_bad_limits_are_refused_naming_the_field(world, nights, allowance, field
 
 
 @pytest.mark.parametrize(
-    "who", ["hub_carer", "satellite_carer", "social_worker", "other_liaison", "other_service_manager"]
+    "who",
+    ["hub_carer", "satellite_carer", "social_worker", "other_liaison", "other_service_manager"],
 )
 def test_only_the_liaison_worker_or_a_manager_changes_the_limits(world, who):
     with pytest.raises(ActionRefused, match="liaison worker or a manager"):
