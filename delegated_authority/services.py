@@ -2,7 +2,7 @@
 review reminders. Each writes the activity record and emits its domain event."""
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max
@@ -111,10 +111,12 @@ def request_approval(
     nights: int | None = None,
     subject_type: str = "",
     subject_id: int | None = None,
+    at: datetime | date | None = None,
 ) -> Approval:
-    """Ask the holder to approve what the carer may not decide. Refused when the
-    carer may decide it (nothing to ask) and when the same thing already waits."""
-    verdict = may_decide(by, child, decision, nights=nights)
+    """Ask the holder to approve what the carer may not decide (on the day ``at``,
+    today by default: a stay asks about its own day). Refused when the carer may
+    decide it (nothing to ask) and when the same thing already waits."""
+    verdict = may_decide(by, child, decision, nights=nights, at=at)
     if verdict.allowed:
         raise ActionRefused("You may decide this yourself under the agreement.")
     if verdict.relation is None:

@@ -47,6 +47,8 @@ from .models import (
 
 # A request "now" may start a little in the past (the form took a minute to fill).
 PAST_SLACK = timedelta(minutes=30)
+# An overnight crisis asked before this hour ends the same morning.
+EARLY_MORNING = 6
 
 
 class NightFull(ActionRefused):
@@ -272,7 +274,10 @@ def crisis_end(start: datetime, reason: str, until: datetime | None = None) -> d
     if until:
         return until
     if reason == CrisisReason.OVERNIGHT:
-        return _as_aware(timezone.localdate(start) + timedelta(days=1), end=True)
+        # The next morning: the same day's when asked in the small hours.
+        local = timezone.localtime(start)
+        morning = local.date() + timedelta(days=0 if local.hour < EARLY_MORNING else 1)
+        return _as_aware(morning, end=True)
     return start + timedelta(hours=4)
 
 
@@ -495,6 +500,7 @@ def _ask_approvals(request: Request, *, by: User) -> list[str]:
             f"{timezone.localtime(request.end):%d %b %H:%M}",
             subject_type="sleepover",
             subject_id=request.pk,
+            at=request.start,
         )
         waiting.append(f"{child.known_as} ({answer.ask})")
     return waiting
@@ -650,11 +656,11 @@ def did_not_arrive(request: Request, *, by: User, note: str = "") -> Request:
 
 
 def _require_hub_household(user: User, hub: Household) -> None:
-    if not Carer.objects.current().filter(user=user, household=hub).exists():
-        from people.roles import roles_for
-
-        if not roles_for(user).can_manage:
-            raise ActionRefused("Only the hub's carers change its beds and availability.")
+    """The hub's own carers, and the liaison workers and managers of its constellation."""
+    if Carer.objects.current().filter(user=user, household=hub).exists():
+        return
+    if not Constellation.objects.managed_by(user).filter(hub=hub).exists():
+        raise ActionRefused("Only the hub's carers change its beds and availability.")
 
 
 @transaction.atomic

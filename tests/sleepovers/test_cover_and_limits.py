@@ -537,12 +537,6 @@ def test_the_stand_in_sends_a_stay_the_authority_does_not_cover_for_approval(wor
     assert approval.assigned_to == world.social_worker
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="App bug: authority.request_approval asks rules.may_decide without the stay's "
-    "day, so before the cover begins the stand-in's carer has no relation to the child "
-    "and accept() raises ActionRefused instead of waiting for approval.",
-)
 def test_the_stand_in_sends_for_approval_before_the_cover_begins(world):
     cover(world, other_hub(world), 3, 5)
     request = ask(world, days=3)  # sent to the stand-in; no agreement: fails closed
@@ -803,11 +797,6 @@ def test_only_the_hubs_people_withdraw_its_unavailability(world, who):
         ask(world, days=5)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="App bug: _require_hub_household lets any liaison worker or manager of any "
-    "service change another hub's beds and availability (roles_for(by).can_manage).",
-)
 @pytest.mark.parametrize("who", ["other_liaison", "other_service_manager"])
 def test_staff_of_another_constellation_or_service_cannot_withdraw_unavailability(world, who):
     period = away(world)
@@ -906,6 +895,11 @@ def test_an_overnight_crisis_ends_at_ten_the_next_local_morning(start, end):
     found = services.crisis_end(start, CrisisReason.OVERNIGHT)
     assert found == end
     assert timezone.localtime(found).hour == 10
+
+
+def test_an_overnight_crisis_in_the_small_hours_ends_the_same_morning():
+    start = local(2026, 6, 14, 0, 30)
+    assert services.crisis_end(start, CrisisReason.OVERNIGHT) == local(2026, 6, 14, 10, 0)
 
 
 @pytest.mark.parametrize(
