@@ -26,6 +26,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import generics, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from constellation.api import HubContactSerializer
@@ -38,6 +39,7 @@ from constellation.models import (
     HubCover,
 )
 from people.api import ApiDefaults, ErrorSerializer, RejectUnknownFields, StrictCharField
+from people.roles import roles_for
 
 from . import access, services
 from .models import (
@@ -531,6 +533,8 @@ class SleepoverRequestViewSet(SleepoverApi, viewsets.GenericViewSet):
     )
     @action(detail=False, methods=["post"])
     def temporary(self, request):
+        if not roles_for(request.user).can_manage:
+            raise PermissionDenied("Temporary placements are arranged by the liaison worker.")
         body = self._input(TemporaryPlacementSerializer)
         child = Child.objects.managed_by(request.user).filter(pk=body.pop("child")).first()
         if child is None:

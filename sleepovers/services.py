@@ -742,7 +742,7 @@ def arrange_temporary_placement(
     ):
         raise ActionRefused("Only the child's liaison worker arranges a temporary placement.")
     if child.status != Child.Status.PLACED or child.household_id is None:
-        raise ValidationError({"children": f"{child.known_as} is not placed in a household."})
+        raise ValidationError({"child": f"{child.known_as} is not placed in a household."})
     membership = (
         ConstellationMembership.objects.filter(
             household_id=child.household_id, status=ConstellationMembership.Status.ACTIVE
@@ -752,17 +752,21 @@ def arrange_temporary_placement(
     )
     if membership is None or membership.constellation.hub is None:
         raise ValidationError(
-            {"children": f"{child.known_as}'s household is not in a constellation with a hub."}
+            {"child": f"{child.known_as}'s household is not in a constellation with a hub."}
         )
     start, end = _as_aware(start), _as_aware(expected_end, end=True)
     if end <= start:
-        raise ValidationError({"end": "The expected end must be after the start."})
+        raise ValidationError({"expected_end": "The expected end must be after the start."})
     if end - start > timedelta(days=366):
-        raise ValidationError({"end": "A temporary placement is arranged for at most a year."})
+        raise ValidationError(
+            {"expected_end": "A temporary placement is arranged for at most a year."}
+        )
     constellation = membership.constellation
+    # While a stand-in covers for the hub, the placement starts with it.
+    hub, cover = _route(constellation, Kind.TEMPORARY, start, nights_between(start, end))
     request = Request.objects.create(
         constellation=constellation,
-        hub=constellation.hub,
+        hub=hub,
         household_id=child.household_id,
         requested_by=by,
         kind=Kind.TEMPORARY,
@@ -775,7 +779,8 @@ def arrange_temporary_placement(
         request=request,
         to_status=Status.REQUESTED,
         by=by,
-        note="Arranged and agreed by the liaison worker",
+        note="Arranged and agreed by the liaison worker"
+        + (f"; sent to {hub}, covering for the hub" if cover else ""),
     )
     record_activity(
         service=constellation.service,
@@ -1053,22 +1058,23 @@ def arrange_cover(
 
 @transaction.atomic
 def end_cover(cover: HubCover, *, by: User) -> HubCover:
-    """The hub answers again: a cover not yet begun is withdrawn; one in progress ends
-    today. Requests already sent to the stand-in stay with it."""
+    """The hub answers again from now: a cover begun before today ends yesterday, one
+    that begins today or later is withdrawn. Requests already sent to the stand-in
+    stay with it."""
     _require_manager_of(by, cover.constellation)
     cover = HubCover.objects.select_for_update().select_related("stand_in").get(pk=cover.pk)
     today = timezone.localdate()
     if cover.withdrawn_at is not None or cover.end < today:
         raise ActionRefused("This cover is over already.")
     cover._history_user = by
-    if cover.start > today:
+    if cover.start >= today:
         cover.withdrawn_at, cover.withdrawn_by = timezone.now(), by
         cover.save(update_fields=["withdrawn_at", "withdrawn_by"])
         summary = f"Cover by {cover.stand_in} from {cover.start:%d %b} withdrawn"
     else:
-        cover.end = today
+        cover.end = today - timedelta(days=1)
         cover.save(update_fields=["end"])
-        summary = f"Cover by {cover.stand_in} ends today"
+        summary = f"Cover by {cover.stand_in} ended: the hub answers again"
     record_activity(
         service=cover.constellation.service,
         constellation=cover.constellation,

@@ -1048,7 +1048,7 @@ def end_cover(request, pk):
             request,
             "Cover withdrawn."
             if cover.withdrawn_at
-            else "Cover ends today: the hub answers again.",
+            else "Cover ended: the hub answers again from now.",
         )
     return redirect(_settings_url(cover.constellation))
 
@@ -1087,7 +1087,7 @@ def temporary(request):
                 notes=data["notes"],
             )
         except ValidationError as error:
-            attach_errors(form, error, rename={"end": "expected_end", "children": "child"})
+            attach_errors(form, error)
         except ActionRefused as refused:
             form.add_error(None, str(refused))
         else:

@@ -415,20 +415,21 @@ def test_a_cover_not_yet_begun_is_withdrawn(world, stand_in):
     assert "withdrawn" in row.summary
 
 
-def test_a_cover_in_progress_ends_today(world, stand_in):
+def test_a_cover_in_progress_ends_and_the_hub_answers_again_now(world, stand_in):
     arranged = cover(world, stand_in.household, 1, 6)
-    first, then = day(1), day(3)
+    first, last = day(1), day(2)
     with time_machine.travel(morning(3)):
         services.end_cover(arranged, by=world.liaison)
         arranged.refresh_from_db()
         assert arranged.withdrawn_at is None
-        assert (arranged.start, arranged.end) == (first, then)
+        assert (arranged.start, arranged.end) == (first, last)
         row = activity("hub.cover_ended", arranged)
         assert row is not None
-        assert "ends today" in row.summary
-        # Tonight still with the stand-in; tomorrow the hub again.
-        assert ask(world, days=0).hub == stand_in.household
-        assert ask_neighbour(world, days=1).hub == world.hub
+        assert "the hub answers again" in row.summary
+        # From tonight, the hub again.
+        assert ask(world, days=0).hub == world.hub
+        with pytest.raises(ActionRefused, match="over already"):
+            services.end_cover(arranged, by=world.liaison)
 
 
 def test_requests_already_sent_stay_with_the_stand_in_after_the_cover_ends(world, stand_in):
