@@ -181,6 +181,9 @@ def _hold_nights(request: Request, *, emergency: bool) -> bool:
     if not stay:
         return False
     children = list(request.children.all())
+    twice = _already_booked(children, stay)
+    if twice is not None:
+        raise ActionRefused(twice)
     beds = beds_by_night(request.hub, stay[0], stay[-1])
     booked = booked_by_night(request.hub, stay[0], stay[-1])
     over = [day for day in stay if booked.get(day, 0) + len(children) > beds[day]]
@@ -198,6 +201,23 @@ def _hold_nights(request: Request, *, emergency: bool) -> bool:
         for child in children
     )
     return bool(over)
+
+
+def _already_booked(children, stay: list[date]) -> str | None:
+    """Why a child cannot be booked for these nights: already booked (at a hub) on one
+    of them by another stay. None when every night is free for every child."""
+    clash = (
+        Night.objects.filter(child__in=children, date__in=stay)
+        .select_related("child")
+        .order_by("date")
+        .first()
+    )
+    if clash is None:
+        return None
+    return (
+        f"{clash.child.known_as} already has a bed on the night of {clash.date:%A %d %B} "
+        f"(another stay): cancel or change that stay first."
+    )
 
 
 def _release_nights(request: Request) -> None:
@@ -341,6 +361,9 @@ def create_request(
         raise ValidationError({"crisis_reason": "Say what help you need."})
     stay = nights_between(start, end) if kind in OVERNIGHT_KINDS else []
     hub, cover = _route(constellation, kind, start, stay)
+    twice = _already_booked(children, stay) if stay else None
+    if twice is not None:
+        raise ValidationError({"children": twice})
     if asked_hub is not None and asked_hub.pk not in {constellation.hub_id, hub.pk}:
         raise ValidationError({"hub": "You can only ask your own constellation's hub."})
     waived = ""
