@@ -265,6 +265,16 @@ class SleepoverRequestSummarySerializer(serializers.ModelSerializer):
     def get_nights(self, obj: Request) -> int:
         return len(obj.nights)
 
+    def to_representation(self, instance: Request) -> dict:
+        data = super().to_representation(instance)
+        viewer = self.context.get("viewer")
+        if viewer is not None and not viewer.sees_whole(instance):
+            # A social worker: only the children whose case they hold, not the notes.
+            data["children"] = [c for c in data["children"] if c["id"] in viewer.cases]
+            if "notes" in data:
+                data["notes"] = ""
+        return data
+
 
 class SleepoverRequestSerializer(SleepoverRequestSummarySerializer):
     timeline = SleepoverTransitionSerializer(many=True, read_only=True)
@@ -292,9 +302,9 @@ DETAIL_PREFETCH = (
 )
 
 
-def _detail(request: Request) -> dict:
+def _detail(request: Request, *, viewer: access.RequestViewer | None = None) -> dict:
     prefetch_related_objects([request], *DETAIL_PREFETCH)
-    return SleepoverRequestSerializer(request).data
+    return SleepoverRequestSerializer(request, context={"viewer": viewer}).data
 
 
 # --- requests: input ------------------------------------------------------------------
@@ -462,7 +472,10 @@ class SleepoverRequestViewSet(SleepoverApi, viewsets.GenericViewSet):
         query.is_valid(raise_exception=True)
         requests = self.get_queryset().filter(**query.validated_data)
         page = self.paginate_queryset(requests)
-        return self.get_paginated_response(SleepoverRequestSummarySerializer(page, many=True).data)
+        shown = SleepoverRequestSummarySerializer(
+            page, many=True, context={"viewer": access.RequestViewer(request.user)}
+        )
+        return self.get_paginated_response(shown.data)
 
     def create(self, request):
         body = self._input(SleepoverRequestCreateSerializer)
@@ -470,7 +483,8 @@ class SleepoverRequestViewSet(SleepoverApi, viewsets.GenericViewSet):
         return Response(_detail(created), status=status.HTTP_201_CREATED)
 
     def retrieve(self, request, pk):
-        return Response(_detail(access.get_request_for(request.user, _pk(pk))))
+        found = access.get_request_for(request.user, _pk(pk))
+        return Response(_detail(found, viewer=access.RequestViewer(request.user)))
 
     @_action_schema(SleepoverAcceptSerializer, "Accept for the hub (the hub's carers).")
     @action(detail=True, methods=["post"])

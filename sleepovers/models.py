@@ -109,14 +109,17 @@ class RequestQuerySet(models.QuerySet):
         if not user.is_authenticated:
             return self.none()
         own = Carer.objects.current().filter(user=user).values("household_id")
-        cases = Request.children.through.objects.filter(child__social_worker=user).values(
-            "request_id"
-        )
         return self.filter(
             Q(constellation__in=Constellation.objects.with_full_child_records_for(user))
             | Q(hub__in=own)
             | Q(household__in=own)
-            | Q(pk__in=cases)
+            | Q(pk__in=self.for_children_of(user))
+        )
+
+    def for_children_of(self, social_worker):
+        """Ids of the requests for children whose case the social worker holds."""
+        return Request.children.through.objects.filter(child__social_worker=social_worker).values(
+            "request_id"
         )
 
     def open(self):

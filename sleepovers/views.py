@@ -276,7 +276,20 @@ def index(request):
         return _inbox(request)
     if roles.household_id is not None:
         return _my_requests(request, roles)
-    return render(request, "sleepovers/index.html")
+    context = {}
+    if roles.is_social_worker:
+        # The stays and breaks asked for the children whose case they hold.
+        rows = _with_children(
+            Request.objects.visible_to(request.user).filter(
+                pk__in=Request.objects.for_children_of(request.user)
+            )
+        ).order_by("-created_at", "-pk")
+        page = Paginator(rows, 25).get_page(request.GET.get("page"))
+        viewer = access.RequestViewer(request.user)
+        for row in page:
+            row.shown_children = viewer.children(row)
+        context["page"] = page
+    return render(request, "sleepovers/index.html", context)
 
 
 def _inbox(request):
@@ -487,13 +500,15 @@ def crisis(request):
 def _status_context(user, sleepover: Request) -> dict:
     is_hub = services.is_hub_carer(user, sleepover)
     is_requester = services.is_requester(user, sleepover)
+    viewer = access.RequestViewer(user)
     return {
         "sleepover": sleepover,
         "is_hub": is_hub,
         "is_requester": is_requester,
         "actions": actions_for(sleepover, is_hub=is_hub, is_requester=is_requester),
         "live": sleepover.status in LIVE,
-        "children": list(sleepover.children.all()),
+        "children": viewer.children(sleepover),
+        "whole": viewer.sees_whole(sleepover),
     }
 
 
