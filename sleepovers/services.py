@@ -594,6 +594,13 @@ def offer(request: Request, *, by: User, start: datetime, end: datetime) -> Requ
     if start < timezone.now() - PAST_SLACK:
         raise ValidationError({"start": "The offered time is in the past."})
     request = _locked(request)
+    offered = nights_between(start, end) if request.kind in OVERNIGHT_KINDS else []
+    routed, _ = _route(request.constellation, request.kind, start, offered)
+    if routed.pk != request.hub_id:
+        # A cover decides who answers for those days: offer only days you answer.
+        raise ValidationError(
+            {"start": f"{routed} answers for the hub on those days: offer days you answer."}
+        )
     if request.kind == Kind.PLANNED:
         # An offer keeps to the same rules as a request: availability and limits.
         children = list(request.children.all())

@@ -916,3 +916,28 @@ def test_other_crises_are_asked_for_four_hours(reason):
 def test_a_given_end_wins(reason):
     start, until = local(2026, 6, 14, 13, 15), local(2026, 6, 14, 15, 45)
     assert services.crisis_end(start, reason, until) == until
+
+
+# --- offers keep to who answers on the offered days ------------------------------------------
+
+
+def test_the_stand_in_cannot_offer_days_the_hub_answers(world):
+    cover(world, other_hub(world), 3, 5)
+    request = ask(world, days=4)
+    start, end = stay(8)
+    with pytest.raises(ValidationError, match="answers for the hub on those days"):
+        services.offer(request, by=world.other_hub_carer, start=start, end=end)
+    request.refresh_from_db()
+    assert request.status == Status.REQUESTED
+
+
+def test_the_hub_cannot_offer_days_a_stand_in_covers_but_may_offer_its_own(world):
+    cover(world, other_hub(world), 3, 5)
+    request = ask(world, days=8)
+    start, end = stay(4)
+    with pytest.raises(ValidationError, match="answers for the hub on those days"):
+        services.offer(request, by=world.hub_carer, start=start, end=end)
+    start, end = stay(9)
+    services.offer(request, by=world.hub_carer, start=start, end=end)
+    request.refresh_from_db()
+    assert request.status == Status.OFFERED
