@@ -69,7 +69,7 @@ def main() -> None:
             child,
             by=liaison,
             effective_from=today,
-            review_on=today + timedelta(days=400),
+            review_on=today + timedelta(days=500),  # in force for every stay below
             signed_off_role="liaison_worker",
             clauses=[
                 ClauseInput(
