@@ -786,6 +786,19 @@ class ConstellationFilter(serializers.Serializer):
     constellation = serializers.IntegerField(min_value=1, max_value=PK_MAX, required=False)
 
 
+class ListByConstellation:
+    """A list of the view's queryset, paginated, optionally of one constellation."""
+
+    def list(self, request):
+        query = ConstellationFilter(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        found = self.get_queryset()
+        if "constellation" in query.validated_data:
+            found = found.filter(constellation_id=query.validated_data["constellation"])
+        page = self.paginate_queryset(found)
+        return self.get_paginated_response(self.serializer_class(page, many=True).data)
+
+
 def _stand_in(user, constellation: Constellation, pk: int) -> Household:
     household = Household.objects.managed_by(user).filter(pk=pk).first()
     if household is None:
@@ -810,7 +823,7 @@ def _stand_in(user, constellation: Constellation, pk: int) -> Household:
         description="Name a stand-in for the hub (the liaison worker, a manager).",
     ),
 )
-class HubCoverViewSet(SleepoverApi, viewsets.GenericViewSet):
+class HubCoverViewSet(ListByConstellation, SleepoverApi, viewsets.GenericViewSet):
     queryset = HubCover.objects.none()
     lookup_value_converter = "int"
     serializer_class = HubCoverSerializer
@@ -832,15 +845,6 @@ class HubCoverViewSet(SleepoverApi, viewsets.GenericViewSet):
             .select_related("stand_in")
             .order_by("start", "pk")
         )
-
-    def list(self, request):
-        query = ConstellationFilter(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        covers = self.get_queryset()
-        if "constellation" in query.validated_data:
-            covers = covers.filter(constellation_id=query.validated_data["constellation"])
-        page = self.paginate_queryset(covers)
-        return self.get_paginated_response(HubCoverSerializer(page, many=True).data)
 
     def create(self, request):
         serializer = HubCoverCreateSerializer(data=request.data)
@@ -915,7 +919,7 @@ class LimitOverrideCreateSerializer(RejectUnknownFields, serializers.Serializer)
         "worker, a manager).",
     ),
 )
-class LimitOverrideViewSet(SleepoverApi, viewsets.GenericViewSet):
+class LimitOverrideViewSet(ListByConstellation, SleepoverApi, viewsets.GenericViewSet):
     queryset = LimitOverride.objects.none()
     lookup_value_converter = "int"
     serializer_class = LimitOverrideSerializer
@@ -933,15 +937,6 @@ class LimitOverrideViewSet(SleepoverApi, viewsets.GenericViewSet):
             .select_related("granted_by")
             .order_by("-granted_at", "-pk")
         )
-
-    def list(self, request):
-        query = ConstellationFilter(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        found = self.get_queryset()
-        if "constellation" in query.validated_data:
-            found = found.filter(constellation_id=query.validated_data["constellation"])
-        page = self.paginate_queryset(found)
-        return self.get_paginated_response(LimitOverrideSerializer(page, many=True).data)
 
     def create(self, request):
         serializer = LimitOverrideCreateSerializer(data=request.data)

@@ -875,35 +875,40 @@ def add_unavailability(request, pk):
     return _render_beds(request, hub, away_form=form, status=400)
 
 
+def _attempt(request, call, *, done, back: str):
+    """Call a service that needs no input: its refusal, or ``done(result)``, is the
+    message on the page the user came back to."""
+    try:
+        result = call()
+    except ActionRefused as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, done(result))
+    return redirect(back)
+
+
 @login_required
 @require_POST
 def withdraw_unavailability(request, pk):
     period = access.get_unavailability_to_manage(request.user, pk)
-    try:
-        services.withdraw_unavailability(period, by=request.user)
-    except ActionRefused as refused:
-        messages.error(request, str(refused))
-    else:
-        messages.success(
-            request,
-            f"The hub is available again from {period.start:%d %B} to {period.end:%d %B}.",
-        )
-    return redirect(_beds_page(period.hub))
+    return _attempt(
+        request,
+        lambda: services.withdraw_unavailability(period, by=request.user),
+        done=lambda p: f"The hub is available again from {p.start:%d %B} to {p.end:%d %B}.",
+        back=_beds_page(period.hub),
+    )
 
 
 @login_required
 @require_POST
 def withdraw_bed_change(request, pk):
     change = access.get_bed_change_to_manage(request.user, pk)
-    try:
-        services.withdraw_bed_change(change, by=request.user)
-    except ActionRefused as refused:
-        messages.error(request, str(refused))
-    else:
-        messages.success(
-            request, f"The change of {change.start:%d %B} to {change.end:%d %B} is withdrawn."
-        )
-    return redirect(_beds_page(change.hub))
+    return _attempt(
+        request,
+        lambda: services.withdraw_bed_change(change, by=request.user),
+        done=lambda c: f"The change of {c.start:%d %B} to {c.end:%d %B} is withdrawn.",
+        back=_beds_page(change.hub),
+    )
 
 
 # --- the liaison worker's part: limits, exceptions and cover for the hub -------------------
@@ -1024,13 +1029,12 @@ def grant_override(request, pk):
 @require_POST
 def withdraw_override(request, pk):
     override = access.get_override_to_manage(request.user, pk)
-    try:
-        services.withdraw_override(override, by=request.user)
-    except ActionRefused as refused:
-        messages.error(request, str(refused))
-    else:
-        messages.success(request, "Exception withdrawn: new requests keep to the limits.")
-    return redirect(_settings_url(override.constellation))
+    return _attempt(
+        request,
+        lambda: services.withdraw_override(override, by=request.user),
+        done=lambda o: "Exception withdrawn: new requests keep to the limits.",
+        back=_settings_url(override.constellation),
+    )
 
 
 @login_required
@@ -1054,18 +1058,14 @@ def arrange_cover(request, pk):
 @require_POST
 def end_cover(request, pk):
     cover = access.get_cover_to_manage(request.user, pk)
-    try:
-        cover = services.end_cover(cover, by=request.user)
-    except ActionRefused as refused:
-        messages.error(request, str(refused))
-    else:
-        messages.success(
-            request,
-            "Cover withdrawn."
-            if cover.withdrawn_at
-            else "Cover ended: the hub answers again from now.",
-        )
-    return redirect(_settings_url(cover.constellation))
+    return _attempt(
+        request,
+        lambda: services.end_cover(cover, by=request.user),
+        done=lambda c: (
+            "Cover withdrawn." if c.withdrawn_at else "Cover ended: the hub answers again from now."
+        ),
+        back=_settings_url(cover.constellation),
+    )
 
 
 # --- temporary placements -------------------------------------------------------------------
