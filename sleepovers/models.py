@@ -73,6 +73,7 @@ ALLOWED = {
 }
 OPEN = {Status.REQUESTED, Status.AWAITING_APPROVAL, Status.OFFERED}
 HOLDING_BEDS = {Status.ACCEPTED, Status.ARRIVED, Status.COLLECTED}
+HOSTING = {Status.ACCEPTED, Status.ARRIVED}
 
 
 def nights_between(start, end) -> list[date]:
@@ -128,14 +129,19 @@ class RequestQuerySet(models.QuerySet):
     def inbox_of(self, hub):
         """A hub's open requests with their household and children, for the inbox
         (sorted by urgency in Python: crisis first, then what waits for the hub)."""
-        return (
-            self.open()
-            .filter(hub=hub)
-            .select_related("household", "hub", "requested_by")
-            .prefetch_related(
-                models.Prefetch(
-                    "children", queryset=Child.objects.order_by("preferred_name", "first_name")
-                )
+        return self._for_hub(self.open().filter(hub=hub))
+
+    def to_answer_or_host(self, hub, now):
+        """A household's open requests, and its accepted stays not over yet (the
+        children coming, or there now): what a stand-in answers and hosts."""
+        return self._for_hub(
+            self.filter(hub=hub).filter(Q(status__in=OPEN) | Q(status__in=HOSTING, end__gte=now))
+        )
+
+    def _for_hub(self, requests):
+        return requests.select_related("household", "hub", "requested_by").prefetch_related(
+            models.Prefetch(
+                "children", queryset=Child.objects.order_by("preferred_name", "first_name")
             )
         )
 

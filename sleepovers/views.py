@@ -173,7 +173,10 @@ def hub_inbox(user, hub: Household, *, rows=None, by_day=None) -> list[Request]:
 
 
 def _open_requests(user, hub: Household | int) -> list[Request]:
-    rows = list(Request.objects.visible_to(user).inbox_of(hub))
+    return _as_inbox(list(Request.objects.visible_to(user).inbox_of(hub)))
+
+
+def _as_inbox(rows: list[Request]) -> list[Request]:
     rows.sort(key=lambda r: (not r.is_crisis, URGENCY[Status(r.status)], r.start))
     for r in rows:
         r.actions = actions_for(r, is_hub=True, is_requester=False)
@@ -229,18 +232,28 @@ def hub_availability(constellation: Constellation, first: date, last: date) -> d
 
 
 def cover_duty(user, household_id: int, today: date) -> dict:
-    """For a household standing in for a hub: its covers now or coming, and the
-    requests sent to it to answer (empty when it covers nothing and has none)."""
+    """For a household standing in for a hub: its covers now or coming, the requests
+    sent to it to answer, and the stays it hosts (to record arrivals and
+    collections). Empty when it covers nothing and has none: two queries then."""
     covers = list(
         HubCover.objects.in_force()
         .filter(stand_in_id=household_id, end__gte=today)
         .select_related("constellation", "stand_in")
     )
-    rows = _open_requests(user, household_id)
+    rows = list(Request.objects.visible_to(user).to_answer_or_host(household_id, timezone.now()))
     if not covers and not rows:
         return {}
     household = covers[0].stand_in if covers else rows[0].hub
-    return {"covering": covers, "cover_inbox": hub_inbox(user, household, rows=rows)}
+    hosting = sorted((r for r in rows if r.status not in OPEN), key=lambda r: r.start)
+    for r in hosting:
+        r.actions = actions_for(r, is_hub=True, is_requester=False)
+    return {
+        "covering": covers,
+        "cover_inbox": hub_inbox(
+            user, household, rows=_as_inbox([r for r in rows if r.status in OPEN])
+        ),
+        "hosting": hosting,
+    }
 
 
 def household_requests_now(user, household_id: int) -> list[Request]:

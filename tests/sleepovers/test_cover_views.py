@@ -417,6 +417,17 @@ def test_a_request_in_the_cover_goes_to_the_stand_in_who_sees_and_accepts_it(
     assert "Accepted. The Ashfords can see it now." in body(carer.get(url("index")))
     assert "Booked." in body(login(allowed.satellite_carer).get(url("request", request.pk)))
 
+    # The accepted stay waits on the stand-in's pages, where the arrival is recorded.
+    carer = login(stand_in.carer)
+    for page in (url("index"), reverse("home")):
+        html = body(carer.get(page))
+        assert "Coming to you, or with you now" in html, page
+        assert f'action="{url("arrived", request.pk)}"' in html, page
+    carer.post(url("arrived", request.pk), {"next": reverse("home")})
+    request.refresh_from_db()
+    assert request.status == Status.ARRIVED
+    assert f'action="{url("collected", request.pk)}"' in body(carer.get(reverse("home")))
+
 
 def test_ending_the_cover_on_the_page_sends_requests_to_the_hub_again(login, world, stand_in):
     client = login(world.liaison)
