@@ -2,6 +2,7 @@
 visible request the user may not act on."""
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404
 
 from constellation.models import Carer, Child, Constellation, Household, HubCover
@@ -38,10 +39,15 @@ def get_request_for_requester(user, pk) -> Request:
 
 
 def get_hub_for(user, pk) -> Household:
-    """A hub home the user may see (its nights, its availability), or 404."""
+    """A hub home the user may see (its nights, its availability), or a household
+    that stands in for one, or 404."""
     hub = (
         Household.objects.visible_to(user)
-        .filter(pk=pk, kind=Household.Kind.HUB, hub_of__isnull=False)
+        .filter(pk=pk)
+        .filter(
+            Q(kind=Household.Kind.HUB, hub_of__isnull=False)
+            | Q(pk__in=HubCover.objects.in_force().values("stand_in_id"))
+        )
         .first()
     )
     if hub is None:

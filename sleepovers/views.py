@@ -248,6 +248,7 @@ def cover_duty(user, household_id: int, today: date) -> dict:
     for r in hosting:
         r.actions = actions_for(r, is_hub=True, is_requester=False)
     return {
+        "stand_in": household,
         "covering": covers,
         "cover_inbox": hub_inbox(
             user, household, rows=_as_inbox([r for r in rows if r.status in OPEN])
@@ -772,7 +773,12 @@ def nights(request):
     first = form.cleaned_data["month"]
     following = _month_after(first)
     last = following - timedelta(days=1)
-    full = Constellation.objects.with_full_child_records_for(user).filter(hub=hub).exists()
+    # The children booked are shown to those who see the hub's children, and to the
+    # carers of the home itself (a stand-in hosting the constellation's children).
+    full = (
+        Constellation.objects.with_full_child_records_for(user).filter(hub=hub).exists()
+        or Carer.objects.current().filter(user=user, household=hub).exists()
+    )
     context.update(
         full=full,
         month=first,

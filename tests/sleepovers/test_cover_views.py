@@ -423,6 +423,16 @@ def test_a_request_in_the_cover_goes_to_the_stand_in_who_sees_and_accepts_it(
         html = body(carer.get(page))
         assert "Coming to you, or with you now" in html, page
         assert f'action="{url("arrived", request.pk)}"' in html, page
+    # Their own nights: the child booked at their home, and their beds page.
+    nights = f"{url('nights')}?hub={stand_in.household.pk}&month={day(2):%Y-%m}"
+    html = body(carer.get(nights))
+    assert f"{url('nights')}?hub={stand_in.household.pk}" in body(carer.get(reverse("home")))
+    assert allowed.child.known_as in html
+    assert carer.get(f"{url('beds')}?hub={stand_in.household.pk}").status_code == 200
+    # Nobody of another service finds the stand-in's nights.
+    outsider = login(allowed.other_service_manager)
+    assert outsider.get(nights).status_code == 404
+    carer = login(stand_in.carer)
     carer.post(url("arrived", request.pk), {"next": reverse("home")})
     request.refresh_from_db()
     assert request.status == Status.ARRIVED
