@@ -235,6 +235,10 @@ class HubCoverQuerySet(models.QuerySet):
     def on(self, day: date):
         return self.overlapping(day, day)
 
+    def now_or_coming(self, today: date):
+        """In force and not over yet."""
+        return self.in_force().filter(end__gte=today)
+
 
 class HubCover(models.Model):
     """While the hub carers are away, another approved household with its own beds
@@ -296,17 +300,6 @@ class HouseholdQuerySet(models.QuerySet):
         managed = Constellation.objects.managed_by(user).values("pk")
         return self.filter(
             Q(service__in=_managed_service_ids(user)) | _households_of(managed, include_past=True)
-        )
-
-    def of_constellation(self, constellation):
-        """The hub and the active member households of one constellation."""
-        return self.filter(
-            Q(hub_of=constellation)
-            | Q(
-                pk__in=ConstellationMembership.objects.filter(
-                    constellation=constellation, status=ConstellationMembership.Status.ACTIVE
-                ).values("household_id")
-            )
         )
 
     def constellation_first(self, constellation):

@@ -836,8 +836,7 @@ class HubCoverViewSet(ListByConstellation, SleepoverApi, viewsets.GenericViewSet
             return HubCover.objects.none()
         user = self.request.user
         return (
-            HubCover.objects.in_force()
-            .filter(end__gte=timezone.localdate())
+            HubCover.objects.now_or_coming(timezone.localdate())
             .filter(
                 Q(constellation__in=Constellation.objects.visible_to(user))
                 | Q(stand_in__in=Carer.objects.current().filter(user=user).values("household_id"))

@@ -16,7 +16,7 @@ from django.utils import timezone
 from constellation.forms import NOTES_MAX, DateInput
 from constellation.models import Child, Household
 
-from .models import CrisisReason, Kind, Request, Status
+from .models import MAX_NIGHTS_LIMIT, CrisisReason, Kind, Request, Status
 
 REASON_MAX = Request._meta.get_field("decline_reason").max_length
 BOOKABLE_KINDS = [(k.value, k.label) for k in (Kind.PLANNED, Kind.SHORT_BREAK, Kind.TRANSPORT)]
@@ -273,7 +273,7 @@ class UnavailabilityForm(_PeriodForm):
 
 class LimitsForm(forms.Form):
     max_consecutive_nights = forms.IntegerField(
-        label="Longest planned stay (nights in a row)", min_value=1, max_value=14
+        label="Longest planned stay (nights in a row)", min_value=1, max_value=MAX_NIGHTS_LIMIT
     )
     yearly_allowance_nights = forms.IntegerField(
         label="Planned nights per child per year",

@@ -83,6 +83,10 @@ def nights_between(start, end) -> list[date]:
     return [first + timedelta(days=n) for n in range((last - first).days)]
 
 
+# The longest a constellation may set for a planned stay, in nights.
+MAX_NIGHTS_LIMIT = 14
+
+
 class SleepoverSettings(models.Model):
     """A constellation's limits for planned stays."""
 
@@ -280,6 +284,10 @@ class WithdrawableQuerySet(models.QuerySet):
     def covering(self, first: date, last: date):
         """In force on at least one day from ``first`` to ``last``."""
         return self.in_force().filter(start__lte=last, end__gte=first)
+
+    def now_or_coming(self, today: date):
+        """In force and not over yet."""
+        return self.in_force().filter(end__gte=today)
 
 
 class Withdrawable(models.Model):

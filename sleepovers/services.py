@@ -30,6 +30,7 @@ from . import signals
 from .models import (
     ALLOWED,
     DECISION_FOR_KIND,
+    MAX_NIGHTS_LIMIT,
     OVERNIGHT_KINDS,
     BedChange,
     CrisisReason,
@@ -915,9 +916,6 @@ def _require_manager_of(user: User, constellation: Constellation) -> None:
         raise ActionRefused("Only the constellation's liaison worker or a manager can do this.")
 
 
-MAX_NIGHTS_LIMIT = 14
-
-
 @transaction.atomic
 def update_limits(
     constellation: Constellation,
@@ -1019,13 +1017,7 @@ def stand_in_problem(constellation: Constellation, household: Household) -> str:
         return "Choose a household of the same fostering service."
     if household.pk == constellation.hub_id:
         return "The hub cannot cover for itself."
-    approved = (
-        Constellation.objects.filter(hub=household).exists()
-        or ConstellationMembership.objects.filter(
-            household=household, status=ConstellationMembership.Status.ACTIVE
-        ).exists()
-    )
-    if not approved:
+    if not Household.objects.approved().filter(pk=household.pk).exists():
         return f"{household} is not an active household of a constellation."
     if not Carer.objects.current().filter(household=household).exists():
         return f"{household} has no carers to answer requests."

@@ -196,8 +196,8 @@ def hub_home(user, hub: Household, today: date) -> dict:
         "week": [{"night": by_day[day], "guests": guests.get(day, [])} for day in week],
         # Who covers for this hub, and whom this hub covers for, now or coming.
         "covers": list(
-            HubCover.objects.in_force()
-            .filter(Q(constellation__hub=hub) | Q(stand_in=hub), end__gte=today)
+            HubCover.objects.now_or_coming(today)
+            .filter(Q(constellation__hub=hub) | Q(stand_in=hub))
             .select_related("constellation", "stand_in")
         ),
     }
@@ -236,8 +236,8 @@ def cover_duty(user, household_id: int, today: date) -> dict:
     sent to it to answer, and the stays it hosts (to record arrivals and
     collections). Empty when it covers nothing and has none: two queries then."""
     covers = list(
-        HubCover.objects.in_force()
-        .filter(stand_in_id=household_id, end__gte=today)
+        HubCover.objects.now_or_coming(today)
+        .filter(stand_in_id=household_id)
         .select_related("constellation", "stand_in")
     )
     rows = list(Request.objects.visible_to(user).to_answer_or_host(household_id, timezone.now()))
@@ -824,12 +824,12 @@ def _render_beds(request, hub: Household, *, beds_form=None, away_form=None, sta
             or BedsForm(action=reverse("sleepovers:change_beds", args=[hub.pk])),
             "away_form": away_form
             or UnavailabilityForm(action=reverse("sleepovers:add_unavailability", args=[hub.pk])),
-            "changes": BedChange.objects.in_force()
-            .filter(hub=hub, end__gte=today)
+            "changes": BedChange.objects.now_or_coming(today)
+            .filter(hub=hub)
             .select_related("created_by")
             .order_by("start", "-created_at"),
-            "away": Unavailability.objects.in_force()
-            .filter(hub=hub, end__gte=today)
+            "away": Unavailability.objects.now_or_coming(today)
+            .filter(hub=hub)
             .select_related("created_by"),
             "coming": services.nights(hub, today, today + timedelta(days=13)),
         },
@@ -977,11 +977,11 @@ def _render_settings(request, constellation, *, forms=None, status=200):
             households=_stand_in_candidates(user, constellation),
             action=reverse("sleepovers:arrange_cover", args=[constellation.pk]),
         ),
-        "overrides": LimitOverride.objects.in_force()
-        .filter(constellation=constellation, end__gte=today)
+        "overrides": LimitOverride.objects.now_or_coming(today)
+        .filter(constellation=constellation)
         .select_related("child", "granted_by"),
-        "covers": HubCover.objects.in_force()
-        .filter(constellation=constellation, end__gte=today)
+        "covers": HubCover.objects.now_or_coming(today)
+        .filter(constellation=constellation)
         .select_related("stand_in", "arranged_by"),
         "today": today,
     }
