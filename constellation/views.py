@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from delegated_authority import rules as delegated_authority_rules
 from people.roles import roles_for
-from sleepovers import views as sleepover_pages
+from sleepovers import selectors as sleepover_pages
 
 from . import access, services
 from .forms import (

@@ -41,7 +41,7 @@ from constellation.models import (
 from people.api import ApiDefaults, ErrorSerializer, RejectUnknownFields, StrictCharField
 from people.roles import roles_for
 
-from . import access, services
+from . import access, selectors, services
 from .models import (
     CrisisReason,
     Kind,
@@ -606,7 +606,7 @@ class HubNightSerializer(serializers.Serializer):
         source="unavailable", read_only=True, help_text="The hub's note when it is not available."
     )
 
-    def get_unavailable(self, night: services.NightInfo) -> bool:
+    def get_unavailable(self, night: selectors.NightInfo) -> bool:
         return bool(night.unavailable)
 
 
@@ -657,7 +657,7 @@ class HubNightsView(SleepoverApi, generics.GenericAPIView):
         hub = access.get_hub_for(request.user, _pk(pk))
         query = NightsQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
-        nights = services.nights(hub, query.validated_data["first"], query.validated_data["last"])
+        nights = selectors.nights(hub, query.validated_data["first"], query.validated_data["last"])
         return Response(HubNightSerializer(nights, many=True).data)
 
 

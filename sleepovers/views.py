@@ -8,15 +8,12 @@ field and the page comes back with status 400; a refusal (``ActionRefused``,
 ``NightFull``) is shown as a message."""
 
 import calendar
-from collections import defaultdict
-from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Prefetch, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -29,7 +26,6 @@ from constellation.models import (
     Carer,
     Child,
     Constellation,
-    ConstellationMembership,
     Household,
     HubCover,
 )
@@ -37,7 +33,7 @@ from constellation.services import ActionRefused
 from people.models import ChildRecordAccess
 from people.roles import roles_for
 
-from . import access, services
+from . import access, selectors, services
 from .forms import (
     AcceptForm,
     BedsForm,
@@ -59,26 +55,20 @@ from .forms import (
     own_children,
 )
 from .models import (
-    ALLOWED,
     HOLDING_BEDS,
     OPEN,
     BedChange,
     Kind,
     LimitOverride,
-    Night,
     Request,
     Status,
     Unavailability,
 )
 
 GET_POST = require_http_methods(["GET", "POST"])
-# Within the crisis-first inbox: what waits for the hub's answer comes before what
-# waits for someone else (an approval, the family's reply to an offer).
-URGENCY = {Status.REQUESTED: 0, Status.AWAITING_APPROVAL: 1, Status.OFFERED: 2}
 # A status that can still change: the request page keeps polling.
 LIVE = OPEN | (HOLDING_BEDS - {Status.COLLECTED})
 AVAILABILITY_WEEKS = 8
-HOME_AVAILABILITY_DAYS = 14
 
 
 def _posted(request):
@@ -94,187 +84,6 @@ def _back(request, fallback):
     ):
         return redirect(target)
     return redirect(fallback)
-
-
-# --- read helpers, shared with the home pages: constant numbers of queries ---------------
-
-
-@dataclass(frozen=True)
-class Actions:
-    """What the viewing person may do with a request now, read from the table."""
-
-    accept: bool = False
-    decline: bool = False
-    offer: bool = False
-    arrived: bool = False
-    collected: bool = False
-    did_not_arrive: bool = False
-    take_offer: bool = False
-    cancel: bool = False
-
-
-def actions_for(sleepover: Request, *, is_hub: bool, is_requester: bool) -> Actions:
-    allowed = ALLOWED[Status(sleepover.status)]
-    return Actions(
-        accept=is_hub and sleepover.status == Status.REQUESTED,
-        decline=is_hub and Status.DECLINED in allowed,
-        offer=is_hub and Status.OFFERED in allowed,
-        arrived=is_hub and Status.ARRIVED in allowed,
-        collected=is_hub and Status.COLLECTED in allowed,
-        did_not_arrive=is_hub and Status.DID_NOT_ARRIVE in allowed,
-        take_offer=is_requester and sleepover.status == Status.OFFERED,
-        cancel=is_requester and Status.CANCELLED in allowed,
-    )
-
-
-def _with_children(requests):
-    return requests.select_related("household", "requested_by").prefetch_related(
-        Prefetch("children", queryset=Child.objects.order_by("preferred_name", "first_name"))
-    )
-
-
-def _span(rows: list[Request], first: date | None = None, last: date | None = None):
-    """The first and last night the requests (and the given dates) cover."""
-    firsts = [r.nights[0] for r in rows if r.nights] + ([first] if first else [])
-    lasts = [r.nights[-1] for r in rows if r.nights] + ([last] if last else [])
-    return (min(firsts), max(lasts)) if firsts else (None, None)
-
-
-def _attach_beds(hub: Household, rows: list[Request], by_day=None) -> None:
-    """Each overnight request's fewest free beds and the hub's note for a night it is
-    away, from one read of the nights the requests span (or ``by_day``, read already)."""
-    for r in rows:
-        r.fewest_free, r.short_of_beds, r.away_note = None, False, ""
-    stays = [r for r in rows if r.nights]
-    if not stays:
-        return
-    if by_day is None:
-        by_day = {n.date: n for n in services.nights(hub, *_span(stays))}
-    for r in stays:
-        infos = [by_day[day] for day in r.nights]
-        r.fewest_free = min(i.free for i in infos)
-        r.short_of_beds = r.fewest_free < len(r.children.all())
-        r.away_note = next((i.unavailable for i in infos if i.unavailable), "")
-
-
-def hub_inbox(user, hub: Household, *, rows=None, by_day=None) -> list[Request]:
-    """The hub's open requests, most urgent first: every crisis, then what waits for
-    the hub's answer, then what waits for an approval or the family, each by start.
-    For a crisis the children's needs and allergies are at hand, so the view of their
-    records is logged."""
-    rows = _open_requests(user, hub) if rows is None else rows
-    _attach_beds(hub, rows, by_day)
-    constellation_access.log_full_record_views(
-        user,
-        {c.pk for r in rows if r.is_crisis for c in r.children.all()},
-        channel=ChildRecordAccess.Channel.WEB,
-    )
-    return rows
-
-
-def _open_requests(user, hub: Household | int) -> list[Request]:
-    return _as_inbox(list(Request.objects.visible_to(user).inbox_of(hub)))
-
-
-def _as_inbox(rows: list[Request]) -> list[Request]:
-    rows.sort(key=lambda r: (not r.is_crisis, URGENCY[Status(r.status)], r.start))
-    for r in rows:
-        r.actions = actions_for(r, is_hub=True, is_requester=False)
-    return rows
-
-
-def hub_home(user, hub: Household, today: date) -> dict:
-    """The hub carer's home page: the inbox, and tonight and the six nights after with
-    the children booked, from one read of the nights both cover."""
-    last = today + timedelta(days=6)
-    rows = _open_requests(user, hub)
-    by_day = {n.date: n for n in services.nights(hub, *_span(rows, today, last))}
-    guests = guests_by_night(hub, today, last)
-    week = [today + timedelta(days=i) for i in range(7)]
-    return {
-        "inbox": hub_inbox(user, hub, rows=rows, by_day=by_day),
-        "week": [{"night": by_day[day], "guests": guests.get(day, [])} for day in week],
-        # Who covers for this hub, and whom this hub covers for, now or coming.
-        "covers": list(
-            HubCover.objects.now_or_coming(today)
-            .filter(Q(constellation__hub=hub) | Q(stand_in=hub))
-            .select_related("constellation", "stand_in")
-        ),
-    }
-
-
-def guests_by_night(hub: Household, first: date, last: date) -> dict[date, list[Night]]:
-    """The children booked at the hub each night, in one query."""
-    found = defaultdict(list)
-    for row in Night.objects.guests(hub, first, last):
-        found[row.date].append(row)
-    return found
-
-
-def nights_with_guests(hub: Household, first: date, last: date, *, guests: bool) -> list[dict]:
-    """Each night's beds, free beds and the hub's note, with the children booked
-    (only for those who see the children's records): four queries whatever the range."""
-    found = guests_by_night(hub, first, last) if guests else {}
-    return [
-        {"night": n, "guests": found.get(n.date, [])} for n in services.nights(hub, first, last)
-    ]
-
-
-def hub_availability(constellation: Constellation, first: date, last: date) -> dict:
-    """What a family sees before it books: free beds each night (at the stand-in on
-    the nights it covers), who covers when, and the periods the hub is away."""
-    days, covers = services.nights_for_families(constellation, first, last)
-    return {
-        "days": days,
-        "covers": covers,
-        "away": list(Unavailability.objects.filter(hub=constellation.hub).covering(first, last)),
-    }
-
-
-def cover_duty(user, household_id: int, today: date) -> dict:
-    """For a household standing in for a hub: its covers now or coming, the requests
-    sent to it to answer, and the stays it hosts (to record arrivals and
-    collections). Empty when it covers nothing and has none: two queries then."""
-    covers = list(
-        HubCover.objects.now_or_coming(today)
-        .filter(stand_in_id=household_id)
-        .select_related("constellation", "stand_in")
-    )
-    rows = list(Request.objects.visible_to(user).to_answer_or_host(household_id, timezone.now()))
-    if not covers and not rows:
-        return {}
-    household = covers[0].stand_in if covers else rows[0].hub
-    hosting = sorted((r for r in rows if r.status not in OPEN), key=lambda r: r.start)
-    for r in hosting:
-        r.actions = actions_for(r, is_hub=True, is_requester=False)
-    return {
-        "stand_in": household,
-        "covering": covers,
-        "cover_inbox": hub_inbox(
-            user, household, rows=_as_inbox([r for r in rows if r.status in OPEN])
-        ),
-        "hosting": hosting,
-    }
-
-
-def household_requests_now(user, household_id: int) -> list[Request]:
-    """A family's requests that are open or not over yet, soonest first."""
-    return list(
-        _with_children(
-            Request.objects.visible_to(user).filter(
-                household_id=household_id,
-                status__in=OPEN | {Status.ACCEPTED, Status.ARRIVED},
-                end__gte=timezone.now(),
-            )
-        ).order_by("start")[:10]
-    )
-
-
-def _hub_phones(hub: Household) -> dict:
-    return {
-        "hub": hub,
-        "hub_carers": Carer.objects.current().filter(household=hub).select_related("user"),
-    }
 
 
 # --- the landing page: one per role ------------------------------------------------------
@@ -293,7 +102,7 @@ def index(request):
     context = {}
     if roles.is_social_worker:
         # The stays and breaks asked for the children whose case they hold.
-        rows = _with_children(
+        rows = selectors.with_children(
             Request.objects.visible_to(request.user).filter(
                 pk__in=Request.objects.for_children_of(request.user)
             )
@@ -313,12 +122,12 @@ def _inbox(request):
     return render(
         request,
         "sleepovers/inbox.html",
-        {"hub": hub, "inbox": hub_inbox(request.user, hub)},
+        {"hub": hub, "inbox": selectors.hub_inbox(request.user, hub)},
     )
 
 
 def _my_requests(request, roles):
-    rows = _with_children(
+    rows = selectors.with_children(
         Request.objects.visible_to(request.user).filter(household_id=roles.household_id)
     ).order_by("-created_at", "-pk")
     page = Paginator(rows, 25).get_page(request.GET.get("page"))
@@ -328,43 +137,9 @@ def _my_requests(request, roles):
         {
             "page": page,
             "can_book": not roles.is_hub_carer,
-            **cover_duty(request.user, roles.household_id, timezone.localdate()),
+            **selectors.cover_duty(request.user, roles.household_id, timezone.localdate()),
         },
     )
-
-
-def fairness(user, constellations, today: date) -> list[dict]:
-    """Nights at the hub per household over the last 12 months (one row per child and
-    night): counted in one query, with the active households that had none."""
-    since = today - timedelta(days=365)
-    counted = Night.objects.per_household(constellations, since + timedelta(days=1), today)
-    rows = {
-        (c["request__constellation__name"], c["request__household_id"]): {
-            "constellation": c["request__constellation__name"],
-            "household": c["request__household__name"],
-            "total": c["total"],
-            "planned": c["planned"],
-            "crisis": c["crisis"],
-            "other": c["total"] - c["planned"] - c["crisis"],
-        }
-        for c in counted
-    }
-    members = ConstellationMembership.objects.visible_to(user).filter(
-        constellation__in=constellations, status=ConstellationMembership.Status.ACTIVE
-    )
-    for m in members.select_related("constellation", "household"):
-        rows.setdefault(
-            (m.constellation.name, m.household_id),
-            {
-                "constellation": m.constellation.name,
-                "household": m.household.name,
-                "total": 0,
-                "planned": 0,
-                "crisis": 0,
-                "other": 0,
-            },
-        )
-    return sorted(rows.values(), key=lambda r: (r["constellation"], r["household"]))
 
 
 def _staff_requests(request):
@@ -374,7 +149,7 @@ def _staff_requests(request):
         Household.objects.visible_to(user).filter(kind=Household.Kind.SATELLITE).order_by("name")
     )
     form = RequestFilterForm(request.GET or None, households=households)
-    rows = _with_children(
+    rows = selectors.with_children(
         Request.objects.visible_to(user).filter(constellation__in=constellations)
     ).select_related("constellation")
     status = 200
@@ -394,7 +169,7 @@ def _staff_requests(request):
             "form": form,
             "page": page,
             "query": query.urlencode(),
-            "fairness": fairness(user, constellations, timezone.localdate()),
+            "fairness": selectors.fairness(user, constellations, timezone.localdate()),
             "managed": Constellation.objects.managed_by(user).order_by("name"),
         },
         status=status,
@@ -494,9 +269,9 @@ def crisis(request):
     context = {"form": form, "constellation": constellation}
     if hub is not None:
         # Whoever answers now: the stand-in while it covers for the hub.
-        cover = services.cover_on(constellation, timezone.localdate())
+        cover = selectors.cover_on(constellation, timezone.localdate())
         context.update(
-            _hub_phones(cover.stand_in if cover else hub),
+            selectors.hub_phones(cover.stand_in if cover else hub),
             service=constellation.service,
             cover=cover,
         )
@@ -519,7 +294,7 @@ def _status_context(user, sleepover: Request) -> dict:
         "sleepover": sleepover,
         "is_hub": is_hub,
         "is_requester": is_requester,
-        "actions": actions_for(sleepover, is_hub=is_hub, is_requester=is_requester),
+        "actions": selectors.actions_for(sleepover, is_hub=is_hub, is_requester=is_requester),
         "live": sleepover.status in LIVE,
         "children": viewer.children(sleepover),
         "whole": viewer.sees_whole(sleepover),
@@ -530,7 +305,7 @@ def _render_request(request, sleepover: Request, *, forms=None, status=200):
     user = request.user
     context = _status_context(user, sleepover)
     context.update(
-        _hub_phones(sleepover.hub),
+        selectors.hub_phones(sleepover.hub),
         forms=forms or {},
         service=sleepover.constellation.service,
         timeline=sleepover.timeline.select_related("by"),
@@ -551,7 +326,7 @@ def _render_request(request, sleepover: Request, *, forms=None, status=200):
         )
     context["show_beds"] = sleepover.status in OPEN and bool(sleepover.nights)
     if context["show_beds"]:
-        _attach_beds(sleepover.hub, [sleepover])
+        selectors.attach_beds(sleepover.hub, [sleepover])
     return render(request, "sleepovers/request.html", context, status=status)
 
 
@@ -784,7 +559,7 @@ def nights(request):
         month=first,
         previous=(first - timedelta(days=1)).replace(day=1),
         following=following,
-        rows=nights_with_guests(hub, first, last, guests=full),
+        rows=selectors.nights_with_guests(hub, first, last, guests=full),
         today=timezone.localdate(),
     )
     return render(request, "sleepovers/nights.html", context)
@@ -797,7 +572,7 @@ def availability(request):
     today = timezone.localdate()
     first = today - timedelta(days=today.weekday())
     last = first + timedelta(days=7 * AVAILABILITY_WEEKS - 1)
-    found = hub_availability(hub.hub_of, first, last)
+    found = selectors.hub_availability(hub.hub_of, first, last)
     days = found["days"]
     return render(
         request,
@@ -831,7 +606,7 @@ def _render_beds(request, hub: Household, *, beds_form=None, away_form=None, sta
             "away": Unavailability.objects.now_or_coming(today)
             .filter(hub=hub)
             .select_related("created_by"),
-            "coming": services.nights(hub, today, today + timedelta(days=13)),
+            "coming": selectors.nights(hub, today, today + timedelta(days=13)),
         },
         status=status,
     )

@@ -3,8 +3,11 @@ social worker, and outsiders of another constellation and another service."""
 
 import os
 from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.db import connection
 
 from config.celery import app as celery_app
@@ -27,6 +30,46 @@ def _fast_and_eager(settings):
     }
     celery_app.conf.task_always_eager = True
     celery_app.conf.task_eager_propagates = True
+
+
+# The suite must pass whatever the hour: ``TEST_CLOCK=2027-03-28T00:30`` (London wall
+# clock) starts every test at that moment, the clock then ticking. CI sweeps the
+# time-sensitive modules over the night, the evening, both clock-change days and
+# 31 December (``make test-clock``). Tests that depend on "now" pin their own clock.
+TEST_CLOCK = os.environ.get("TEST_CLOCK", "")
+
+
+def _test_clock_start() -> datetime:
+    return datetime.fromisoformat(TEST_CLOCK).replace(tzinfo=ZoneInfo("Europe/London"))
+
+
+@pytest.fixture(autouse=True)
+def _clock_from_environment():
+    if not TEST_CLOCK:
+        yield
+        return
+    with time_machine.travel(_test_clock_start(), tick=True):
+        yield
+
+
+@pytest.fixture
+def nine_am():
+    """The clock at 09:00 London today, ticking: for tests of "today" and "tonight"
+    that would otherwise depend on the hour they run at. List it before ``world``."""
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    with time_machine.travel(
+        datetime(today.year, today.month, today.day, 9, tzinfo=ZoneInfo("Europe/London")),
+        tick=True,
+    ):
+        yield
+
+
+def pytest_report_header(config):
+    if TEST_CLOCK:
+        return f"clock: every test starts at {TEST_CLOCK} Europe/London (TEST_CLOCK)"
+    return None
 
 
 @pytest.fixture(autouse=True)

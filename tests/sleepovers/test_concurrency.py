@@ -7,8 +7,9 @@ import pytest
 from django.db import connection
 
 from constellation import services as people
-from sleepovers import services
+from sleepovers import selectors, services
 from sleepovers.models import Night, Request, Status
+from sleepovers.services import beds as beds_module
 from tests.conftest import build_world
 from tests.factories import child_in
 
@@ -45,14 +46,14 @@ def _wide_window(monkeypatch):
     without the hub's lock the two transactions would surely interleave."""
     import time
 
-    real = services.booked_by_night
+    real = selectors.booked_by_night
 
     def slow(*args, **kwargs):
         result = real(*args, **kwargs)
         time.sleep(0.05)
         return result
 
-    monkeypatch.setattr(services, "booked_by_night", slow)
+    monkeypatch.setattr(beds_module, "booked_by_night", slow)
 
 
 @pytest.fixture
@@ -106,7 +107,7 @@ def test_an_accept_racing_a_bed_change_never_overbooks(race_world):
             ),
         )
         booked = Night.objects.filter(hub=w.hub, date=start.date()).count()
-        beds = services.beds_by_night(w.hub, start.date(), start.date())[start.date()]
+        beds = selectors.beds_by_night(w.hub, start.date(), start.date())[start.date()]
         assert booked <= beds, (round_, outcomes, booked, beds)
         # Exactly one of the two went through.
         assert sorted(o[0] for o in outcomes) == ["ok", "refused"], (round_, outcomes)

@@ -16,7 +16,7 @@ from constellation.services import ActionRefused
 from delegated_authority import rules
 from delegated_authority import services as authority
 from delegated_authority.models import Approval, Decision, Holder
-from sleepovers import services
+from sleepovers import selectors, services
 from sleepovers.models import CrisisReason, LimitOverride, Night, Request, Status
 
 from .. import factories as f
@@ -168,10 +168,10 @@ def test_the_cover_queryset_knows_which_days_a_cover_is_in_force(world):
 
 def test_cover_on_names_the_stand_in_of_the_day(world):
     arranged = cover(world, other_hub(world), 3, 5)
-    assert services.cover_on(world.constellation, day(4)) == arranged
-    assert services.cover_on(world.constellation, day(4)).stand_in == other_hub(world)
-    assert services.cover_on(world.constellation, day(6)) is None
-    assert services.cover_on(world.other_constellation, day(4)) is None
+    assert selectors.cover_on(world.constellation, day(4)) == arranged
+    assert selectors.cover_on(world.constellation, day(4)).stand_in == other_hub(world)
+    assert selectors.cover_on(world.constellation, day(6)) is None
+    assert selectors.cover_on(world.other_constellation, day(4)) is None
 
 
 # --- where requests go during a cover ---------------------------------------------------
@@ -231,7 +231,7 @@ def test_a_crisis_after_the_cover_goes_to_the_hub(world, stand_in):
 
 def test_the_families_see_the_stand_ins_beds_on_the_covered_nights(world, stand_in):
     cover(world, stand_in.household, 5, 6)
-    nights, covers = services.nights_for_families(world.constellation, day(4), day(7))
+    nights, covers = selectors.nights_for_families(world.constellation, day(4), day(7))
     by_day = {n.date: n for n in nights}
     assert [c.stand_in for c in covers] == [stand_in.household]
     assert (by_day[day(4)].beds, by_day[day(4)].covered_by) == (3, "")
@@ -257,8 +257,8 @@ def test_the_stand_in_answers_and_counts_its_own_beds(allowed, stand_in):
     second.refresh_from_db()
     assert second.status == Status.REQUESTED
     # The hub's own beds are untouched by the stand-in's guests.
-    assert services.nights(allowed.hub, day(5), day(5))[0].booked == 0
-    assert services.nights(stand_in.household, day(5), day(5))[0].free == 0
+    assert selectors.nights(allowed.hub, day(5), day(5))[0].booked == 0
+    assert selectors.nights(stand_in.household, day(5), day(5))[0].free == 0
 
 
 def test_the_hubs_carers_cannot_answer_a_request_sent_to_the_stand_in(allowed, stand_in):
@@ -408,7 +408,7 @@ def test_a_cover_not_yet_begun_is_withdrawn(world, stand_in):
     assert arranged.withdrawn_by == world.liaison
     assert arranged.withdrawn_at is not None
     assert (arranged.start, arranged.end) == (day(3), day(6))
-    assert services.cover_on(world.constellation, day(4)) is None
+    assert selectors.cover_on(world.constellation, day(4)) is None
     assert ask(world, days=4).hub == world.hub
     row = activity("hub.cover_ended", arranged)
     assert row is not None
@@ -773,7 +773,7 @@ def test_withdrawn_unavailability_makes_the_nights_bookable_again(world, who):
     period.refresh_from_db()
     assert period.withdrawn_by == getattr(world, who)
     assert period.withdrawn_at is not None
-    assert services.nights(world.hub, day(5), day(5))[0].unavailable == ""
+    assert selectors.nights(world.hub, day(5), day(5))[0].unavailable == ""
     assert ask(world, days=5).hub == world.hub
     assert activity("hub.available_again", period) is not None
 
@@ -817,7 +817,7 @@ def one_bed_hub(world):
 
 
 def beds_on(hub, n):
-    return services.nights(hub, day(n), day(n))[0].beds
+    return selectors.nights(hub, day(n), day(n))[0].beds
 
 
 def test_withdrawing_an_extra_bed_restores_the_usual_beds(world, one_bed_hub):
@@ -845,7 +845,7 @@ def test_an_extra_bed_in_use_cannot_be_withdrawn(allowed, one_bed_hub):
         services.withdraw_bed_change(one_bed_hub, by=allowed.hub_carer)
     one_bed_hub.refresh_from_db()
     assert (one_bed_hub.withdrawn_at, one_bed_hub.withdrawn_by) == (None, None)
-    night = services.nights(allowed.hub, day(5), day(5))[0]
+    night = selectors.nights(allowed.hub, day(5), day(5))[0]
     assert (night.beds, night.booked) == (2, 2)
     assert activity("hub.beds_change_withdrawn", one_bed_hub) is None
 

@@ -256,7 +256,9 @@ def test_a_cover_overlapping_another_is_400_naming_the_first(world, stand_in, as
     assert response.status_code == 201, response.content
 
 
-def test_ending_a_cover_begun_today_withdraws_it_and_the_hub_answers_now(world, stand_in, as_user):
+def test_ending_a_cover_begun_today_withdraws_it_and_the_hub_answers_now(
+    nine_am, world, stand_in, as_user
+):
     cover = arrange(world, stand_in.household, 0, 6)
     client = as_user(world.liaison)
     response = post(client, url("hub-cover-end", cover.pk))

@@ -12,7 +12,7 @@ from constellation.models import Activity
 from constellation.services import ActionRefused
 from delegated_authority import services as authority
 from delegated_authority.models import Approval
-from sleepovers import services
+from sleepovers import selectors, services
 from sleepovers.models import ALLOWED, Night, Request, Status, Transition
 
 from .helpers import allow_hub, evening, stay
@@ -92,7 +92,7 @@ def test_a_planned_stay_is_asked_and_accepted(allowed):
     request.refresh_from_db()
     assert request.status == Status.ACCEPTED
     assert Night.objects.filter(request=request).count() == 2
-    night = services.nights(allowed.hub, request.nights[0], request.nights[0])[0]
+    night = selectors.nights(allowed.hub, request.nights[0], request.nights[0])[0]
     assert (night.beds, night.booked, night.free) == (3, 1, 2)
 
 

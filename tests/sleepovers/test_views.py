@@ -14,7 +14,7 @@ from django.utils.html import escape
 from constellation import services as people
 from constellation.models import Activity
 from people.models import ChildRecordAccess
-from sleepovers import services
+from sleepovers import selectors, services
 from sleepovers.models import (
     BedChange,
     Kind,
@@ -1026,7 +1026,7 @@ def test_the_hub_changes_its_beds_and_adds_a_period_away(login, world):
     assert "Decorating the back room" in html
     assert "Summer holiday" in html
     assert "The families see that the hub is not available" in html
-    night = services.nights(world.hub, today + timedelta(days=2), today + timedelta(days=2))[0]
+    night = selectors.nights(world.hub, today + timedelta(days=2), today + timedelta(days=2))[0]
     assert night.beds == 2
     # The families see it on their home page and before they book.
     assert "Summer holiday" in body(login(world.satellite_carer).get(url("new")))
@@ -1093,7 +1093,7 @@ def test_a_bad_period_away_is_a_400_and_nothing_saved(login, world, data, messag
 # --- the home pages ---------------------------------------------------------------------------
 
 
-def test_the_hub_home_has_the_inbox_crisis_first_and_tonights_guests(login, allowed):
+def test_the_hub_home_has_the_inbox_crisis_first_and_tonights_guests(nine_am, login, allowed):
     tonight = ask(allowed, start=timezone.now() + timedelta(minutes=1), end=evening(1, 10))
     services.accept(tonight, by=allowed.hub_carer)
     planned = ask(

@@ -1,0 +1,331 @@
+"""The read side of sleepovers: named reads that pages, the API, feeds and other apps
+use (the hub's inbox, a home page's panels, nights with guests, fairness). Built on
+the QuerySets; nothing here writes."""
+
+from collections import defaultdict
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+
+from django.db.models import Count, Prefetch, Q
+from django.utils import timezone
+
+from constellation import access as constellation_access
+from constellation.models import (
+    Carer,
+    Child,
+    Constellation,
+    ConstellationMembership,
+    Household,
+    HubCover,
+)
+from people.models import ChildRecordAccess
+
+from .models import (
+    ALLOWED,
+    OPEN,
+    BedChange,
+    Night,
+    Request,
+    Status,
+    Unavailability,
+)
+
+# --- beds and nights -------------------------------------------------------------------
+
+
+def beds_by_night(hub: Household, first: date, last: date) -> dict[date, int]:
+    """The beds of each night from ``first`` to ``last`` (inclusive), in one query:
+    the newest bed change covering a night wins over the hub's usual number."""
+    changes = list(
+        BedChange.objects.filter(hub=hub).covering(first, last).order_by("created_at", "pk")
+    )
+    beds = {}
+    day = first
+    while day <= last:
+        beds[day] = hub.beds
+        for change in changes:  # oldest first, so the newest is applied last
+            if change.start <= day <= change.end:
+                beds[day] = change.beds
+        day += timedelta(days=1)
+    return beds
+
+
+def booked_by_night(hub: Household, first: date, last: date) -> dict[date, int]:
+    rows = (
+        Night.objects.filter(hub=hub, date__gte=first, date__lte=last)
+        .values("date")
+        .annotate(n=Count("pk"))
+    )
+    return {row["date"]: row["n"] for row in rows}
+
+
+@dataclass(frozen=True)
+class NightInfo:
+    date: date
+    beds: int
+    booked: int
+    unavailable: str  # the hub's note, or ""
+    covered_by: str = ""  # the stand-in household answering for the hub that night
+
+    @property
+    def free(self) -> int:
+        return max(self.beds - self.booked, 0)
+
+
+def nights(hub: Household, first: date, last: date) -> list[NightInfo]:
+    """Each night's beds, booked children, free beds and unavailability: three queries
+    whatever the range."""
+    beds = beds_by_night(hub, first, last)
+    booked = booked_by_night(hub, first, last)
+    periods = list(Unavailability.objects.filter(hub=hub).covering(first, last))
+    result = []
+    for day, count in beds.items():
+        note = next((p.note for p in periods if p.start <= day <= p.end), "")
+        result.append(NightInfo(day, count, booked.get(day, 0), note))
+    return result
+
+
+def cover_on(constellation: Constellation, day: date) -> HubCover | None:
+    """The stand-in covering the constellation's hub on the day, if any."""
+    return (
+        HubCover.objects.on(day)
+        .filter(constellation=constellation)
+        .select_related("stand_in")
+        .order_by("-arranged_at", "-pk")
+        .first()
+    )
+
+
+def nights_for_families(
+    constellation: Constellation, first: date, last: date
+) -> tuple[list[NightInfo], list[HubCover]]:
+    """What the families see before they book: each night's free beds at the hub, or
+    at the stand-in covering it that night (named), and the covers in the range."""
+    days = {n.date: n for n in nights(constellation.hub, first, last)}
+    covers = list(
+        HubCover.objects.overlapping(first, last)
+        .filter(constellation=constellation)
+        .select_related("stand_in")
+    )
+    for cover in covers:
+        for n in nights(cover.stand_in, max(first, cover.start), min(last, cover.end)):
+            days[n.date] = replace(n, covered_by=cover.stand_in.name)
+    return list(days.values()), covers
+
+
+# Within the crisis-first inbox: what waits for the hub's answer comes before what
+# waits for someone else (an approval, the family's reply to an offer).
+# The satellite home page shows the hub's free beds this far ahead, in days.
+HOME_AVAILABILITY_DAYS = 14
+
+URGENCY = {Status.REQUESTED: 0, Status.AWAITING_APPROVAL: 1, Status.OFFERED: 2}
+
+
+@dataclass(frozen=True)
+class Actions:
+    """What the viewing person may do with a request now, read from the table."""
+
+    accept: bool = False
+    decline: bool = False
+    offer: bool = False
+    arrived: bool = False
+    collected: bool = False
+    did_not_arrive: bool = False
+    take_offer: bool = False
+    cancel: bool = False
+
+
+def actions_for(sleepover: Request, *, is_hub: bool, is_requester: bool) -> Actions:
+    allowed = ALLOWED[Status(sleepover.status)]
+    return Actions(
+        accept=is_hub and sleepover.status == Status.REQUESTED,
+        decline=is_hub and Status.DECLINED in allowed,
+        offer=is_hub and Status.OFFERED in allowed,
+        arrived=is_hub and Status.ARRIVED in allowed,
+        collected=is_hub and Status.COLLECTED in allowed,
+        did_not_arrive=is_hub and Status.DID_NOT_ARRIVE in allowed,
+        take_offer=is_requester and sleepover.status == Status.OFFERED,
+        cancel=is_requester and Status.CANCELLED in allowed,
+    )
+
+
+def with_children(requests):
+    return requests.select_related("household", "requested_by").prefetch_related(
+        Prefetch("children", queryset=Child.objects.order_by("preferred_name", "first_name"))
+    )
+
+
+def span(rows: list[Request], first: date | None = None, last: date | None = None):
+    """The first and last night the requests (and the given dates) cover."""
+    firsts = [r.nights[0] for r in rows if r.nights] + ([first] if first else [])
+    lasts = [r.nights[-1] for r in rows if r.nights] + ([last] if last else [])
+    return (min(firsts), max(lasts)) if firsts else (None, None)
+
+
+def attach_beds(hub: Household, rows: list[Request], by_day=None) -> None:
+    """Each overnight request's fewest free beds and the hub's note for a night it is
+    away, from one read of the nights the requests span (or ``by_day``, read already)."""
+    for r in rows:
+        r.fewest_free, r.short_of_beds, r.away_note = None, False, ""
+    stays = [r for r in rows if r.nights]
+    if not stays:
+        return
+    if by_day is None:
+        by_day = {n.date: n for n in nights(hub, *span(stays))}
+    for r in stays:
+        infos = [by_day[day] for day in r.nights]
+        r.fewest_free = min(i.free for i in infos)
+        r.short_of_beds = r.fewest_free < len(r.children.all())
+        r.away_note = next((i.unavailable for i in infos if i.unavailable), "")
+
+
+def hub_inbox(user, hub: Household, *, rows=None, by_day=None) -> list[Request]:
+    """The hub's open requests, most urgent first: every crisis, then what waits for
+    the hub's answer, then what waits for an approval or the family, each by start.
+    For a crisis the children's needs and allergies are at hand, so the view of their
+    records is logged."""
+    rows = open_requests(user, hub) if rows is None else rows
+    attach_beds(hub, rows, by_day)
+    constellation_access.log_full_record_views(
+        user,
+        {c.pk for r in rows if r.is_crisis for c in r.children.all()},
+        channel=ChildRecordAccess.Channel.WEB,
+    )
+    return rows
+
+
+def open_requests(user, hub: Household | int) -> list[Request]:
+    return as_inbox(list(Request.objects.visible_to(user).inbox_of(hub)))
+
+
+def as_inbox(rows: list[Request]) -> list[Request]:
+    rows.sort(key=lambda r: (not r.is_crisis, URGENCY[Status(r.status)], r.start))
+    for r in rows:
+        r.actions = actions_for(r, is_hub=True, is_requester=False)
+    return rows
+
+
+def hub_home(user, hub: Household, today: date) -> dict:
+    """The hub carer's home page: the inbox, and tonight and the six nights after with
+    the children booked, from one read of the nights both cover."""
+    last = today + timedelta(days=6)
+    rows = open_requests(user, hub)
+    by_day = {n.date: n for n in nights(hub, *span(rows, today, last))}
+    guests = guests_by_night(hub, today, last)
+    week = [today + timedelta(days=i) for i in range(7)]
+    return {
+        "inbox": hub_inbox(user, hub, rows=rows, by_day=by_day),
+        "week": [{"night": by_day[day], "guests": guests.get(day, [])} for day in week],
+        # Who covers for this hub, and whom this hub covers for, now or coming.
+        "covers": list(
+            HubCover.objects.now_or_coming(today)
+            .filter(Q(constellation__hub=hub) | Q(stand_in=hub))
+            .select_related("constellation", "stand_in")
+        ),
+    }
+
+
+def guests_by_night(hub: Household, first: date, last: date) -> dict[date, list[Night]]:
+    """The children booked at the hub each night, in one query."""
+    found = defaultdict(list)
+    for row in Night.objects.guests(hub, first, last):
+        found[row.date].append(row)
+    return found
+
+
+def nights_with_guests(hub: Household, first: date, last: date, *, guests: bool) -> list[dict]:
+    """Each night's beds, free beds and the hub's note, with the children booked
+    (only for those who see the children's records): four queries whatever the range."""
+    found = guests_by_night(hub, first, last) if guests else {}
+    return [{"night": n, "guests": found.get(n.date, [])} for n in nights(hub, first, last)]
+
+
+def hub_availability(constellation: Constellation, first: date, last: date) -> dict:
+    """What a family sees before it books: free beds each night (at the stand-in on
+    the nights it covers), who covers when, and the periods the hub is away."""
+    days, covers = nights_for_families(constellation, first, last)
+    return {
+        "days": days,
+        "covers": covers,
+        "away": list(Unavailability.objects.filter(hub=constellation.hub).covering(first, last)),
+    }
+
+
+def cover_duty(user, household_id: int, today: date) -> dict:
+    """For a household standing in for a hub: its covers now or coming, the requests
+    sent to it to answer, and the stays it hosts (to record arrivals and
+    collections). Empty when it covers nothing and has none: two queries then."""
+    covers = list(
+        HubCover.objects.now_or_coming(today)
+        .filter(stand_in_id=household_id)
+        .select_related("constellation", "stand_in")
+    )
+    rows = list(Request.objects.visible_to(user).to_answer_or_host(household_id, timezone.now()))
+    if not covers and not rows:
+        return {}
+    household = covers[0].stand_in if covers else rows[0].hub
+    hosting = sorted((r for r in rows if r.status not in OPEN), key=lambda r: r.start)
+    for r in hosting:
+        r.actions = actions_for(r, is_hub=True, is_requester=False)
+    return {
+        "stand_in": household,
+        "covering": covers,
+        "cover_inbox": hub_inbox(
+            user, household, rows=as_inbox([r for r in rows if r.status in OPEN])
+        ),
+        "hosting": hosting,
+    }
+
+
+def household_requests_now(user, household_id: int) -> list[Request]:
+    """A family's requests that are open or not over yet, soonest first."""
+    return list(
+        with_children(
+            Request.objects.visible_to(user).filter(
+                household_id=household_id,
+                status__in=OPEN | {Status.ACCEPTED, Status.ARRIVED},
+                end__gte=timezone.now(),
+            )
+        ).order_by("start")[:10]
+    )
+
+
+def hub_phones(hub: Household) -> dict:
+    return {
+        "hub": hub,
+        "hub_carers": Carer.objects.current().filter(household=hub).select_related("user"),
+    }
+
+
+def fairness(user, constellations, today: date) -> list[dict]:
+    """Nights at the hub per household over the last 12 months (one row per child and
+    night): counted in one query, with the active households that had none."""
+    since = today - timedelta(days=365)
+    counted = Night.objects.per_household(constellations, since + timedelta(days=1), today)
+    rows = {
+        (c["request__constellation__name"], c["request__household_id"]): {
+            "constellation": c["request__constellation__name"],
+            "household": c["request__household__name"],
+            "total": c["total"],
+            "planned": c["planned"],
+            "crisis": c["crisis"],
+            "other": c["total"] - c["planned"] - c["crisis"],
+        }
+        for c in counted
+    }
+    members = ConstellationMembership.objects.visible_to(user).filter(
+        constellation__in=constellations, status=ConstellationMembership.Status.ACTIVE
+    )
+    for m in members.select_related("constellation", "household"):
+        rows.setdefault(
+            (m.constellation.name, m.household_id),
+            {
+                "constellation": m.constellation.name,
+                "household": m.household.name,
+                "total": 0,
+                "planned": 0,
+                "crisis": 0,
+                "other": 0,
+            },
+        )
+    return sorted(rows.values(), key=lambda r: (r["constellation"], r["household"]))

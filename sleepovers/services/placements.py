@@ -1,0 +1,131 @@
+"""Temporary placements at the hub, arranged by the liaison worker and ended with the
+move recorded."""
+
+from datetime import date, datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from constellation.models import (
+    Child,
+    Constellation,
+    ConstellationMembership,
+    Household,
+)
+from constellation.services import ActionRefused, record_activity
+from people.models import User
+
+from ..models import (
+    Kind,
+    Night,
+    Request,
+    Status,
+    Transition,
+    nights_between,
+)
+from .beds import _lock_hub
+from .cover import _route
+from .requests import _as_aware, _locked, _move
+
+# --- temporary placement ---------------------------------------------------------------
+
+
+@transaction.atomic
+def arrange_temporary_placement(
+    child: Child,
+    *,
+    by: User,
+    start: datetime | date,
+    expected_end: datetime | date,
+    notes: str = "",
+) -> Request:
+    """When a placement ends suddenly, the liaison worker arranges for the child to stay
+    at the hub while a new placement is found. The arrangement is the liaison worker's
+    recorded agreement; the hub carer then accepts it against the beds."""
+    from people.roles import roles_for
+
+    if (
+        not Child.objects.managed_by(by).filter(pk=child.pk).exists()
+        or not roles_for(by).can_manage
+    ):
+        raise ActionRefused("Only the child's liaison worker arranges a temporary placement.")
+    if child.status != Child.Status.PLACED or child.household_id is None:
+        raise ValidationError({"child": f"{child.known_as} is not placed in a household."})
+    membership = (
+        ConstellationMembership.objects.filter(
+            household_id=child.household_id, status=ConstellationMembership.Status.ACTIVE
+        )
+        .select_related("constellation__hub", "constellation__service")
+        .first()
+    )
+    if membership is None or membership.constellation.hub is None:
+        raise ValidationError(
+            {"child": f"{child.known_as}'s household is not in a constellation with a hub."}
+        )
+    start, end = _as_aware(start), _as_aware(expected_end, end=True)
+    if end <= start:
+        raise ValidationError({"expected_end": "The expected end must be after the start."})
+    if end - start > timedelta(days=366):
+        raise ValidationError(
+            {"expected_end": "A temporary placement is arranged for at most a year."}
+        )
+    constellation = membership.constellation
+    # While a stand-in covers for the hub, the placement starts with it.
+    hub, cover = _route(constellation, Kind.TEMPORARY, start, nights_between(start, end))
+    request = Request.objects.create(
+        constellation=constellation,
+        hub=hub,
+        household_id=child.household_id,
+        requested_by=by,
+        kind=Kind.TEMPORARY,
+        start=start,
+        end=end,
+        notes=notes,
+    )
+    request.children.set([child])
+    Transition.objects.create(
+        request=request,
+        to_status=Status.REQUESTED,
+        by=by,
+        note="Arranged and agreed by the liaison worker"
+        + (f"; sent to {hub}, covering for the hub" if cover else ""),
+    )
+    record_activity(
+        service=constellation.service,
+        constellation=constellation,
+        actor=by,
+        verb="sleepover.temporary_arranged",
+        target=request,
+        summary=f"Temporary placement at the hub arranged for {child.known_as}",
+        payload={"nights": len(request.nights)},
+    )
+    return request
+
+
+@transaction.atomic
+def end_temporary_placement(
+    request: Request, *, by: User, to: Household | None, reason: str
+) -> Request:
+    """The child leaves the hub for a new placement (ideally a household of the same
+    constellation): the move is recorded in the placement history."""
+    from constellation import services as people
+
+    if request.kind != Kind.TEMPORARY:
+        raise ActionRefused("Only a temporary placement ends with a move.")
+    if not Constellation.objects.managed_by(by).filter(pk=request.constellation_id).exists():
+        raise ActionRefused("Only the constellation's liaison worker records the move.")
+    if not reason.strip():
+        raise ActionRefused("Say where the child moves and why.")
+    _lock_hub(request.hub_id)
+    request = _locked(request)
+    if request.status != Status.ARRIVED:
+        raise ActionRefused("The child has not arrived at the hub.")
+    child = request.children.get()
+    if to is not None and to.pk != child.household_id:
+        people.move_child(child, to=to, by=by, reason=reason)
+    elif to is None:
+        people.move_child(child, to=None, by=by, reason=reason)
+    # Nights after today are given back to the hub.
+    Night.objects.filter(request=request, date__gt=timezone.localdate()).delete()
+    return _move(request, Status.COLLECTED, by=by, note=f"Moved: {reason}")
