@@ -31,9 +31,27 @@ class NightFull(ActionRefused):
     """No bed is free on a night of the stay."""
 
 
+# The lock order, the same for every action, so that concurrent actions queue instead
+# of deadlocking: (1) the hub's household row, (2) the request's row. Only the rows
+# that compete are locked (``of=("self",)``), never the households, constellation or
+# service a query joins to.
+
+
 def _lock_hub(hub_id: int) -> Household:
-    # Every accept and every bed change of a hub queues here, one at a time.
-    return Household.objects.select_for_update().get(pk=hub_id)
+    """Lock 1: every accept, every change of a request's state and every bed change
+    of a hub queues here, one at a time."""
+    return Household.objects.select_for_update(of=("self",)).get(pk=hub_id)
+
+
+def lock_for_action(request: Request) -> Request:
+    """Take the hub's lock, then the request's (the lock order above), and return the
+    request read afresh under them. Must run inside ``transaction.atomic``."""
+    _lock_hub(request.hub_id)
+    return (
+        Request.objects.select_for_update(of=("self",))
+        .select_related("constellation__service", "hub", "household")
+        .get(pk=request.pk)
+    )
 
 
 def _hold_nights(request: Request, *, emergency: bool) -> bool:

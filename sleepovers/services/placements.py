@@ -24,9 +24,9 @@ from ..models import (
     Transition,
     nights_between,
 )
-from .beds import _lock_hub
+from .beds import lock_for_action
 from .cover import _route
-from .requests import _as_aware, _locked, _move
+from .requests import _as_aware, _move
 
 # --- temporary placement ---------------------------------------------------------------
 
@@ -117,8 +117,7 @@ def end_temporary_placement(
         raise ActionRefused("Only the constellation's liaison worker records the move.")
     if not reason.strip():
         raise ActionRefused("Say where the child moves and why.")
-    _lock_hub(request.hub_id)
-    request = _locked(request)
+    request = lock_for_action(request)
     if request.status != Status.ARRIVED:
         raise ActionRefused("The child has not arrived at the hub.")
     child = request.children.get()

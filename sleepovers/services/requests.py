@@ -33,7 +33,7 @@ from ..models import (
     Unavailability,
     nights_between,
 )
-from .beds import NightFull, _already_booked, _hold_nights, _lock_hub, _release_nights
+from .beds import NightFull, _already_booked, _hold_nights, _release_nights, lock_for_action
 from .cover import _route, settings_for
 
 # A request "now" may start a little in the past (the form took a minute to fill).
@@ -68,14 +68,6 @@ def _move(request: Request, to: str, *, by: User | None, note: str = "", fields=
         payload={"from": before, "to": to, "kind": request.kind},
     )
     return request
-
-
-def _locked(request: Request) -> Request:
-    return (
-        Request.objects.select_for_update()
-        .select_related("constellation__service", "hub", "household")
-        .get(pk=request.pk)
-    )
 
 
 def is_hub_carer(user: User, request: Request) -> bool:
@@ -294,8 +286,7 @@ def accept(request: Request, *, by: User, emergency: bool = False) -> Request:
     cover waits for the holder's approval. Refused when a night is full, unless a
     crisis is explicitly confirmed as an emergency arrangement."""
     _require_hub(by, request)
-    _lock_hub(request.hub_id)
-    request = _locked(request)
+    request = lock_for_action(request)
     if request.status == Status.AWAITING_APPROVAL:
         raise ActionRefused("This request waits for approval; it is accepted when it is given.")
     if request.status == Status.OFFERED:
@@ -356,8 +347,7 @@ def on_approval_decided(approval: Approval) -> None:
     if request is None or request.status != Status.AWAITING_APPROVAL:
         return
     if approval.status in (Approval.Status.REFUSED, Approval.Status.WITHDRAWN):
-        _lock_hub(request.hub_id)
-        request = _locked(request)
+        request = lock_for_action(request)
         request.decline_reason = approval.note or "The approval was not given."
         _move(
             request,
@@ -372,8 +362,7 @@ def on_approval_decided(approval: Approval) -> None:
     )
     if pending.exists():
         return
-    _lock_hub(request.hub_id)
-    request = _locked(request)
+    request = lock_for_action(request)
     try:
         with transaction.atomic():
             _hold_nights(request, emergency=False)
@@ -397,7 +386,7 @@ def decline(request: Request, *, by: User, reason: str) -> Request:
     _require_hub(by, request)
     if not reason.strip():
         raise ActionRefused("Say why: the family will read it.")
-    request = _locked(request)
+    request = lock_for_action(request)
     request.decline_reason = reason
     _withdraw_approvals(request, by=by)
     return _move(request, Status.DECLINED, by=by, note=reason, fields=["decline_reason"])
@@ -411,7 +400,7 @@ def offer(request: Request, *, by: User, start: datetime, end: datetime) -> Requ
         raise ValidationError({"end": "The end must be after the start."})
     if start < timezone.now() - PAST_SLACK:
         raise ValidationError({"start": "The offered time is in the past."})
-    request = _locked(request)
+    request = lock_for_action(request)
     offered = nights_between(start, end) if request.kind in OVERNIGHT_KINDS else []
     routed, _ = _route(request.constellation, request.kind, start, offered)
     if routed.pk != request.hub_id:
@@ -439,8 +428,7 @@ def take_offer(request: Request, *, by: User) -> Request:
     """The requester takes the hub's offer: the stay moves to the offered times and
     is accepted if the beds are still free."""
     _require_requester(by, request)
-    _lock_hub(request.hub_id)
-    request = _locked(request)
+    request = lock_for_action(request)
     if request.status != Status.OFFERED:
         raise ActionRefused("There is no offer to take.")
     request.start, request.end = request.offered_start, request.offered_end
@@ -465,8 +453,7 @@ def cancel(request: Request, *, by: User, reason: str) -> Request:
     _require_requester(by, request)
     if not reason.strip():
         raise ActionRefused("Say why you cancel: the hub will read it.")
-    _lock_hub(request.hub_id)
-    request = _locked(request)
+    request = lock_for_action(request)
     request.cancel_reason = reason
     _release_nights(request)
     _withdraw_approvals(request, by=None)
@@ -482,19 +469,18 @@ def _withdraw_approvals(request: Request, *, by: User | None) -> None:
 @transaction.atomic
 def arrived(request: Request, *, by: User) -> Request:
     _require_hub(by, request)
-    return _move(_locked(request), Status.ARRIVED, by=by)
+    return _move(lock_for_action(request), Status.ARRIVED, by=by)
 
 
 @transaction.atomic
 def collected(request: Request, *, by: User) -> Request:
     _require_hub(by, request)
-    return _move(_locked(request), Status.COLLECTED, by=by)
+    return _move(lock_for_action(request), Status.COLLECTED, by=by)
 
 
 @transaction.atomic
 def did_not_arrive(request: Request, *, by: User, note: str = "") -> Request:
     _require_hub(by, request)
-    _lock_hub(request.hub_id)
-    request = _locked(request)
+    request = lock_for_action(request)
     _release_nights(request)
     return _move(request, Status.DID_NOT_ARRIVE, by=by, note=note)
