@@ -143,6 +143,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "delegated_authority.tasks.send_review_reminders",
         "schedule": crontab(hour=7, minute=0),
     },
+    # Open requests whose time passed unanswered expire (caught up after downtime).
+    "sleepovers-expire-overdue": {
+        "task": "sleepovers.tasks.expire_overdue_requests",
+        "schedule": timedelta(minutes=5),
+    },
     "worker-heartbeat": {
         "task": "notifications.tasks.record_heartbeat",
         "schedule": timedelta(minutes=1),

@@ -7,7 +7,7 @@ longer placed in the constellation, a decision the agreement does not cover, or
 a condition exceeded, each answers no, with the reason in plain words."""
 
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.utils import timezone
 
@@ -157,6 +157,40 @@ def may_decide(
             return Answer(False, f"There is no decision called “{decision}”.")
         decision = found
     return answer(context_for(user, child, at=at), decision, nights=nights)
+
+
+def may_decide_for_nights(
+    user, child: Child, decision: Decision, nights: list[date]
+) -> tuple[Answer, date | None]:
+    """May ``user`` decide ``decision`` for a stay of these ``nights`` (consecutive
+    dates), every night checked against what is in force that night: the agreement's
+    version, its review date, a cover making the user a hub carer. Returns the first
+    night's answer when every night is allowed, else the first refusal and its night.
+
+    Asks only on the nights where something can change (the first night, a new
+    version's first day, the day after a review date, a cover's first and last
+    day), so a long stay costs a handful of queries, not one set per night.
+    Rule: DOMAIN.md, "a decision is never taken that the child's delegated
+    authority does not allow"."""
+    if not nights:
+        return may_decide(user, child, decision), None
+    first, last = nights[0], nights[-1]
+    points = {first}
+    versions = Agreement.objects.filter(child=child, effective_from__lte=last)
+    for effective, review in versions.values_list("effective_from", "review_on"):
+        points.add(effective)
+        points.add(review + timedelta(days=1))
+    for start, end in HubCover.objects.overlapping(first, last).values_list("start", "end"):
+        points.update({start, end, end + timedelta(days=1)})
+    stay = set(nights)
+    checked = sorted(p for p in points if p in stay)
+    first_answer = None
+    for day in checked:
+        verdict = may_decide(user, child, decision, at=day, nights=len(nights))
+        first_answer = first_answer or verdict
+        if not verdict.allowed:
+            return verdict, day
+    return first_answer, None
 
 
 def answer(ctx: Context, decision: Decision, *, nights: int | None = None) -> Answer:

@@ -7,8 +7,22 @@ from django.http import Http404
 
 from constellation.models import Carer, Child, Constellation, Household, HubCover
 
-from . import services
 from .models import BedChange, Kind, LimitOverride, Request, Unavailability
+
+
+def is_hub_carer(user, request: Request) -> bool:
+    """Whether the user answers this request for the hub: a current carer of the
+    household it was sent to (the hub, or the stand-in covering it), and never of
+    the household that asked (nobody answers their own request)."""
+    households = set(
+        Carer.objects.current().filter(user=user).values_list("household_id", flat=True)
+    )
+    return request.hub_id in households and request.household_id not in households
+
+
+def is_requester(user, request: Request) -> bool:
+    """Whether the user is a current carer of the household that asked."""
+    return Carer.objects.current().filter(user=user, household_id=request.household_id).exists()
 
 
 def get_request_for(user, pk) -> Request:
@@ -26,14 +40,14 @@ def get_request_for(user, pk) -> Request:
 def get_request_for_hub(user, pk) -> Request:
     """A request the user answers as one of the hub's carers."""
     request = get_request_for(user, pk)
-    if not services.is_hub_carer(user, request):
+    if not is_hub_carer(user, request):
         raise PermissionDenied("Only the hub's carers answer requests.")
     return request
 
 
 def get_request_for_requester(user, pk) -> Request:
     request = get_request_for(user, pk)
-    if not services.is_requester(user, request):
+    if not is_requester(user, request):
         raise PermissionDenied("Only the requesting household can do this.")
     return request
 

@@ -98,13 +98,17 @@ class ChildrenField(forms.ModelMultipleChoiceField):
             **kwargs,
         )
 
-    tallies: dict[int, int | None] = {}
+    tallies: dict = {}  # child id: limits.Tally
 
     def label_from_instance(self, child):
         tally = self.tallies.get(child.pk)
         label = f"{child.known_as}, {child.age}"
         if tally is not None:
-            label += f" ({tally} planned night{'s' if tally != 1 else ''} at the hub this year)"
+            nights = "night" if tally.held == 1 else "nights"
+            label += f" ({tally.held} planned {nights} at the hub this year"
+            if tally.asked:
+                label += f", {tally.asked} more asked for"
+            label += ")"
         return label
 
 

@@ -2,7 +2,7 @@
 when it is not available. A night never holds more children than beds: the
 occupancy rows (``Night``) are written under a lock on the hub's row."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -51,6 +51,7 @@ class Status(models.TextChoices):
     ARRIVED = "arrived", "Arrived"
     COLLECTED = "collected", "Collected"
     DID_NOT_ARRIVE = "did_not_arrive", "Did not arrive"
+    EXPIRED = "expired", "Expired: its time passed without an answer"
 
 
 ALLOWED = {
@@ -60,27 +61,67 @@ ALLOWED = {
         Status.OFFERED,
         Status.AWAITING_APPROVAL,
         Status.CANCELLED,
+        Status.EXPIRED,
     },
-    Status.AWAITING_APPROVAL: {Status.ACCEPTED, Status.DECLINED, Status.CANCELLED},
+    # Approved while the hub filled up meanwhile: back to the hub to answer again.
+    Status.AWAITING_APPROVAL: {
+        Status.ACCEPTED,
+        Status.DECLINED,
+        Status.CANCELLED,
+        Status.REQUESTED,
+        Status.EXPIRED,
+    },
     # The requester takes the offer (accepted) or refuses it (cancelled).
-    Status.OFFERED: {Status.ACCEPTED, Status.AWAITING_APPROVAL, Status.CANCELLED},
+    Status.OFFERED: {
+        Status.ACCEPTED,
+        Status.AWAITING_APPROVAL,
+        Status.CANCELLED,
+        Status.EXPIRED,
+    },
     Status.ACCEPTED: {Status.ARRIVED, Status.DID_NOT_ARRIVE, Status.CANCELLED},
     Status.ARRIVED: {Status.COLLECTED},
     Status.DECLINED: set(),
     Status.CANCELLED: set(),
     Status.COLLECTED: set(),
     Status.DID_NOT_ARRIVE: set(),
+    Status.EXPIRED: set(),
 }
 OPEN = {Status.REQUESTED, Status.AWAITING_APPROVAL, Status.OFFERED}
 HOLDING_BEDS = {Status.ACCEPTED, Status.ARRIVED, Status.COLLECTED}
 HOSTING = {Status.ACCEPTED, Status.ARRIVED}
 
 
-def nights_between(start, end) -> list[date]:
-    """The nights a stay covers: each date from the start's up to (not including) the end's."""
-    first = timezone.localtime(start).date() if hasattr(start, "hour") else start
-    last = timezone.localtime(end).date() if hasattr(end, "hour") else end
-    return [first + timedelta(days=n) for n in range((last - first).days)]
+# "A night" at the hub, defined once: the night of a date D runs from NIGHT_STARTS on D
+# to NIGHT_ENDS on the next day, London wall-clock time (both hours exist on the
+# clock-change days). A stay holds a bed for every night it covers any part of: a
+# crisis from 00:30 to 10:00 on 15 January holds the night of 14 January.
+NIGHT_STARTS = time(21)
+NIGHT_ENDS = time(7)
+
+
+def _local_moment(day: date, at: time) -> datetime:
+    return timezone.make_aware(datetime.combine(day, at))
+
+
+def night_span(night: date) -> tuple[datetime, datetime]:
+    """The aware moments (Europe/London) the night of ``night`` starts and ends."""
+    return _local_moment(night, NIGHT_STARTS), _local_moment(night + timedelta(days=1), NIGHT_ENDS)
+
+
+def nights_between(start: datetime, end: datetime) -> list[date]:
+    """The nights (dates, each naming the evening the night begins) that the span from
+    ``start`` to ``end`` (aware datetimes) covers any part of, in order. Empty for a
+    span inside one day, 07:00 to 21:00."""
+    first = timezone.localtime(start).date() - timedelta(days=1)
+    last = timezone.localtime(end).date()
+    found = []
+    day = first
+    while day <= last:
+        begins, ends = night_span(day)
+        if start < ends and end > begins:
+            found.append(day)
+        day += timedelta(days=1)
+    return found
 
 
 # The longest a constellation may set for a planned stay, in nights.
@@ -201,7 +242,9 @@ class Request(models.Model):
 
     @property
     def nights(self) -> list[date]:
-        return nights_between(self.start, self.end) if self.kind in OVERNIGHT_KINDS else []
+        """Every night the request covers any part of, whatever its kind: the rules
+        apply by what a request is, not by its label."""
+        return nights_between(self.start, self.end)
 
     @property
     def is_crisis(self) -> bool:

@@ -298,10 +298,14 @@ def hub_phones(hub: Household) -> dict:
 
 
 def fairness(user, constellations, today: date) -> list[dict]:
-    """Nights at the hub per household over the last 12 months (one row per child and
-    night): counted in one query, with the active households that had none."""
-    since = today - timedelta(days=365)
-    counted = Night.objects.per_household(constellations, since + timedelta(days=1), today)
+    """Nights at the hub per household in ``today``'s calendar year, held ones past and
+    booked ahead (one per child and night, each night in its own year): the same
+    count as a child's tally on the booking form and the yearly allowance
+    (``services.limits.planned_tally``). One query, with the active households that
+    had none."""
+    counted = Night.objects.per_household(
+        constellations, date(today.year, 1, 1), date(today.year, 12, 31)
+    )
     rows = {
         (c["request__constellation__name"], c["request__household_id"]): {
             "constellation": c["request__constellation__name"],

@@ -170,6 +170,7 @@ def _staff_requests(request):
             "page": page,
             "query": query.urlencode(),
             "fairness": selectors.fairness(user, constellations, timezone.localdate()),
+            "fairness_year": timezone.localdate().year,
             "managed": Constellation.objects.managed_by(user).order_by("name"),
         },
         status=status,
@@ -200,7 +201,7 @@ def new(request):
     household_id, constellation = _asking_household(user)
     children = own_children(user, household_id)
     year = timezone.localdate().year
-    tallies = {c.pk: services.planned_nights_this_year(c, year) for c in children}
+    tallies = services.planned_tally(list(children), year)
     form = BookingForm(_posted(request), children=children, tallies=tallies)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -287,8 +288,8 @@ def crisis(request):
 
 
 def _status_context(user, sleepover: Request) -> dict:
-    is_hub = services.is_hub_carer(user, sleepover)
-    is_requester = services.is_requester(user, sleepover)
+    is_hub = access.is_hub_carer(user, sleepover)
+    is_requester = access.is_requester(user, sleepover)
     viewer = access.RequestViewer(user)
     return {
         "sleepover": sleepover,

@@ -21,6 +21,15 @@ from .cover import (  # noqa: F401
     update_limits,
     withdraw_override,
 )
+from .limits import (  # noqa: F401
+    beds_problem,
+    check_limits,
+    check_planned,
+    check_shape,
+    child_nights,
+    overrides_for,
+    planned_tally,
+)
 from .placements import (  # noqa: F401
     arrange_temporary_placement,
     end_temporary_placement,
@@ -31,17 +40,15 @@ from .requests import (  # noqa: F401
     _move,
     accept,
     arrived,
+    asked_in_words,
     cancel,
     collected,
     create_request,
     crisis_end,
     decline,
     did_not_arrive,
-    is_hub_carer,
-    is_requester,
+    expire_overdue,
     offer,
     on_approval_decided,
-    overrides_for,
-    planned_nights_this_year,
     take_offer,
 )

@@ -22,19 +22,16 @@ from .. import signals
 from ..models import (
     ALLOWED,
     DECISION_FOR_KIND,
-    OVERNIGHT_KINDS,
+    OPEN,
     CrisisReason,
     Kind,
-    LimitOverride,
-    Night,
     Request,
     Status,
     Transition,
-    Unavailability,
-    nights_between,
 )
 from .beds import NightFull, _already_booked, _hold_nights, _release_nights, lock_for_action
-from .cover import _route, settings_for
+from .cover import _route
+from .limits import beds_problem, check_planned, check_shape
 
 # A request "now" may start a little in the past (the form took a minute to fill).
 PAST_SLACK = timedelta(minutes=30)
@@ -70,24 +67,6 @@ def _move(request: Request, to: str, *, by: User | None, note: str = "", fields=
     return request
 
 
-def is_hub_carer(user: User, request: Request) -> bool:
-    return Carer.objects.current().filter(user=user, household_id=request.hub_id).exists()
-
-
-def is_requester(user: User, request: Request) -> bool:
-    return Carer.objects.current().filter(user=user, household_id=request.household_id).exists()
-
-
-def _require_hub(user: User, request: Request) -> None:
-    if not is_hub_carer(user, request):
-        raise ActionRefused("Only the hub's carers answer requests.")
-
-
-def _require_requester(user: User, request: Request) -> None:
-    if not is_requester(user, request):
-        raise ActionRefused("Only the requesting household can do this.")
-
-
 # --- asking ---------------------------------------------------------------------------
 
 
@@ -109,10 +88,6 @@ def crisis_end(start: datetime, reason: str, until: datetime | None = None) -> d
         morning = local.date() + timedelta(days=0 if local.hour < EARLY_MORNING else 1)
         return _as_aware(morning, end=True)
     return start + timedelta(hours=4)
-
-
-def planned_nights_this_year(child: Child, year: int) -> int:
-    return Night.objects.filter(child=child, date__year=year, request__kind=Kind.PLANNED).count()
 
 
 @transaction.atomic
@@ -169,8 +144,22 @@ def create_request(
         raise ValidationError({"end": "A request covers at most a year."})
     if kind == Kind.CRISIS and not crisis_reason:
         raise ValidationError({"crisis_reason": "Say what help you need."})
-    stay = nights_between(start, end) if kind in OVERNIGHT_KINDS else []
+    stay = check_shape(kind, start, end)
     hub, cover = _route(constellation, kind, start, stay)
+    own_note = ""
+    if hub.pk == household.pk:
+        # Nobody answers their own request: a stand-in's own go to the hub's carers,
+        # and the liaison worker and the out-of-hours duty contact hear of it.
+        hub, cover = constellation.hub, None
+        own_note = (
+            f"{household} stands in for the hub, so this request goes to the hub's own "
+            f"carers and the liaison worker"
+            + (
+                f"; the out-of-hours duty number is {constellation.service.out_of_hours_phone}"
+                if constellation.service.out_of_hours_phone
+                else ""
+            )
+        )
     twice = _already_booked(children, stay) if stay else None
     if twice is not None:
         raise ValidationError({"children": twice})
@@ -178,7 +167,7 @@ def create_request(
         raise ValidationError({"hub": "You can only ask your own constellation's hub."})
     waived = ""
     if kind == Kind.PLANNED:
-        waived = _check_planned(constellation, hub, children, stay)
+        waived = check_planned(constellation, hub, children, stay, asked=True)
     for child in children:
         decision_code = DECISION_FOR_KIND.get(kind)
         if decision_code and stay:
@@ -211,7 +200,7 @@ def create_request(
         request=request,
         to_status=Status.REQUESTED,
         by=by,
-        note="; ".join(n for n in (routed, waived) if n)[:500],
+        note="; ".join(n for n in (routed, own_note, waived) if n)[:500],
     )
     record_activity(
         service=constellation.service,
@@ -227,65 +216,56 @@ def create_request(
     return request
 
 
-def overrides_for(children, first: date, last: date) -> dict[int, LimitOverride]:
-    """For each child, an exception in force covering every night from first to last."""
-    found = (
-        LimitOverride.objects.in_force()
-        .filter(child__in=children, start__lte=first, end__gte=last)
-        .select_related("granted_by")
-        .order_by("granted_at")
-    )
-    return {o.child_id: o for o in found}
-
-
-def _check_planned(constellation, hub, children, stay) -> str:
-    """Refuse a planned stay the hub's availability or the constellation's limits do
-    not allow, naming the limit. Returns the note of the liaison worker's exception
-    when one waives the limits for every child."""
-    if not stay:
-        raise ValidationError({"end": "A planned overnight stay covers at least one night."})
-    periods = list(Unavailability.objects.filter(hub=hub).covering(stay[0], stay[-1]))
-    if periods:
-        p = periods[0]
-        raise ValidationError(
-            {"start": f"The hub is not available from {p.start:%d %B} to {p.end:%d %B}: {p.note}"}
-        )
-    overrides = overrides_for(children, stay[0], stay[-1])
-    if all(child.pk in overrides for child in children):
-        return "Beyond the limits by the liaison worker's exception: " + "; ".join(
-            f"{overrides[c.pk].reason} ({overrides[c.pk].granted_by})" for c in children
-        )
-    limits = settings_for(constellation)
-    if len(stay) > limits.max_consecutive_nights:
-        raise ValidationError(
-            {
-                "end": f"A planned stay is at most {limits.max_consecutive_nights} consecutive "
-                f"nights in this constellation (the liaison worker may make an exception)."
-            }
-        )
-    if limits.yearly_allowance_nights is not None:
-        for child in children:
-            used = planned_nights_this_year(child, stay[0].year)
-            if used + len(stay) > limits.yearly_allowance_nights:
-                raise ValidationError(
-                    {
-                        "children": f"{child.known_as} has had {used} of "
-                        f"{limits.yearly_allowance_nights} planned nights this year (the "
-                        f"liaison worker may make an exception)."
-                    }
-                )
-    return ""
-
-
 # --- answering ---------------------------------------------------------------------------
+
+
+def _refused(problem: ValidationError) -> ActionRefused:
+    """A rule's refusal (a ValidationError naming a field) as the refusal of an action."""
+    return ActionRefused(" ".join(m for ms in problem.message_dict.values() for m in ms))
+
+
+def _time_passed(request: Request, now: datetime) -> bool:
+    """Whether the time a request asks for is over (the offered time's, while another
+    time is offered): nothing is accepted or taken after it."""
+    end = request.offered_end if request.status == Status.OFFERED else request.end
+    return end is not None and end <= now
+
+
+def _check_answer(request: Request, *, nights: list[date], emergency: bool) -> None:
+    """Every rule of the stay checked again at the moment of answering, under the
+    hub's lock: its time has not passed, and for a planned stay the hub's
+    availability and the limits over every night (nights held, not merely asked);
+    then the beds, so that nobody is asked to approve a stay the hub has no bed
+    for. Raises ActionRefused (NightFull for the beds)."""
+    if _time_passed(request, timezone.now()):
+        raise ActionRefused(
+            "The time asked for has passed: this request can no longer be accepted."
+        )
+    children = list(request.children.all())
+    if request.kind == Kind.PLANNED:
+        try:
+            check_planned(
+                request.constellation,
+                request.hub,
+                children,
+                nights,
+                asked=False,
+                exclude=request.pk,
+            )
+        except ValidationError as problem:
+            raise _refused(problem) from None
+    if nights:
+        full = beds_problem(request.hub, nights, len(children))
+        if full and not (emergency and request.kind == Kind.CRISIS):
+            raise NightFull(full)
 
 
 @transaction.atomic
 def accept(request: Request, *, by: User, emergency: bool = False) -> Request:
-    """Accept for the hub. Asks the delegated authority first; a stay it does not
-    cover waits for the holder's approval. Refused when a night is full, unless a
-    crisis is explicitly confirmed as an emergency arrangement."""
-    _require_hub(by, request)
+    """Accept for the hub. Every rule is checked again now (see ``_check_answer``);
+    then the delegated authority over every night: a stay it does not cover waits
+    for the approval of the person named. Refused when a night is full, unless a
+    crisis is explicitly confirmed as an emergency arrangement (recorded)."""
     request = lock_for_action(request)
     if request.status == Status.AWAITING_APPROVAL:
         raise ActionRefused("This request waits for approval; it is accepted when it is given.")
@@ -293,6 +273,7 @@ def accept(request: Request, *, by: User, emergency: bool = False) -> Request:
         raise ActionRefused("Another time was offered: the family takes or refuses it.")
     if request.status != Status.REQUESTED:
         _move(request, Status.ACCEPTED, by=by)  # refused, with the reason
+    _check_answer(request, nights=request.nights, emergency=emergency)
     waiting = _ask_approvals(request, by=by)
     if waiting:
         return _move(
@@ -307,52 +288,99 @@ def accept(request: Request, *, by: User, emergency: bool = False) -> Request:
     return _move(request, Status.ACCEPTED, by=by, note=note, fields=["emergency_over_beds"])
 
 
+def asked_in_words(approval: Approval) -> str:
+    """The person an approval was actually sent to, named with their part: "Lee Park,
+    the child's social worker" (never the holder's title when someone else is asked)."""
+    person = approval.assigned_to
+    if person is None:
+        return "nobody named yet: the liaison worker must be told"
+    part = (
+        "the child's social worker"
+        if person.pk == approval.child.social_worker_id
+        else "the liaison worker"
+    )
+    return f"{person}, {part}"
+
+
 def _ask_approvals(request: Request, *, by: User) -> list[str]:
     """Ask for approval of each child whose agreement does not let the hub carer
-    accept; returns what waits."""
+    accept on every night of the stay (each night against the version in force that
+    night); returns what waits, naming the person asked."""
     code = DECISION_FOR_KIND.get(request.kind)
     if code is None or request.kind == Kind.TEMPORARY:
         # A temporary placement is arranged and agreed by the liaison worker.
         return []
     decision = Decision.objects.get(code=code)
+    nights = request.nights
+    # Approvals already given for these times (not for a time offered before).
+    offered_at = (
+        request.timeline.filter(to_status=Status.OFFERED)
+        .order_by("-at")
+        .values_list("at", flat=True)
+        .first()
+    )
+    approved = set(
+        Approval.objects.filter(
+            subject_type="sleepover",
+            subject_id=request.pk,
+            status=Approval.Status.APPROVED,
+            requested_at__gte=offered_at or request.created_at,
+        ).values_list("child_id", flat=True)
+    )
     waiting = []
     for child in request.children.all():
-        answer = rules.may_decide(
-            by, child, decision, at=request.start, nights=len(request.nights) or None
-        )
-        if answer.allowed:
+        if child.pk in approved:
             continue
-        authority.request_approval(
+        if nights:
+            verdict, night = rules.may_decide_for_nights(by, child, decision, nights)
+        else:
+            verdict, night = rules.may_decide(by, child, decision, at=request.start), None
+        if verdict.allowed:
+            continue
+        on = f" (the night of {night:%d %B}: {verdict.reason})" if night else ""
+        approval = authority.request_approval(
             child,
             decision,
             by=by,
-            nights=len(request.nights) or None,
-            details=f"{request.get_kind_display()} at the hub, "
-            f"{timezone.localtime(request.start):%d %b %H:%M} to "
-            f"{timezone.localtime(request.end):%d %b %H:%M}",
+            nights=len(nights) or None,
+            details=(
+                f"{request.get_kind_display()} at the hub, "
+                f"{timezone.localtime(request.start):%d %b %H:%M} to "
+                f"{timezone.localtime(request.end):%d %b %H:%M}{on}"
+            ),
             subject_type="sleepover",
             subject_id=request.pk,
-            at=request.start,
+            at=night or request.start,
         )
-        waiting.append(f"{child.known_as} ({answer.ask})")
+        waiting.append(f"{child.known_as} (asked of {asked_in_words(approval)})")
     return waiting
 
 
 def on_approval_decided(approval: Approval) -> None:
     """The waiting acceptance proceeds when every child's approval is given, and
-    stops (declined, with the holder's note) when one is refused."""
+    stops (declined, with the holder's note, in the holder's name) when one is
+    refused. If the hub has meanwhile no bed, or the stay's time has passed, the
+    request goes back to the hub to answer again, or expires: nobody is made to
+    say what they did not say."""
     if approval.subject_type != "sleepover" or approval.subject_id is None:
         return
     request = Request.objects.filter(pk=approval.subject_id).first()
     if request is None or request.status != Status.AWAITING_APPROVAL:
         return
+    request = lock_for_action(request)
+    if request.status != Status.AWAITING_APPROVAL:
+        return
     if approval.status in (Approval.Status.REFUSED, Approval.Status.WITHDRAWN):
-        request = lock_for_action(request)
-        request.decline_reason = approval.note or "The approval was not given."
+        who = approval.decided_by
+        request.decline_reason = (
+            f"Not approved by {who}: {approval.note}"
+            if who and approval.note
+            else "The approval was not given."
+        )
         _move(
             request,
             Status.DECLINED,
-            by=approval.decided_by,
+            by=who,
             note=request.decline_reason,
             fields=["decline_reason"],
         )
@@ -362,18 +390,21 @@ def on_approval_decided(approval: Approval) -> None:
     )
     if pending.exists():
         return
-    request = lock_for_action(request)
+    if _time_passed(request, timezone.now()):
+        _move(
+            request, Status.EXPIRED, by=None, note="Approved after the time asked for had passed."
+        )
+        return
     try:
         with transaction.atomic():
+            _check_answer(request, nights=request.nights, emergency=False)
             _hold_nights(request, emergency=False)
-    except NightFull as full:
-        request.decline_reason = f"Approved, but meanwhile {full}"
+    except ActionRefused as problem:
         _move(
             request,
-            Status.DECLINED,
+            Status.REQUESTED,
             by=None,
-            note=request.decline_reason,
-            fields=["decline_reason"],
+            note=f"Approved by {approval.decided_by}; but now {problem} The hub answers again.",
         )
         return
     _move(
@@ -383,7 +414,6 @@ def on_approval_decided(approval: Approval) -> None:
 
 @transaction.atomic
 def decline(request: Request, *, by: User, reason: str) -> Request:
-    _require_hub(by, request)
     if not reason.strip():
         raise ActionRefused("Say why: the family will read it.")
     request = lock_for_action(request)
@@ -394,14 +424,18 @@ def decline(request: Request, *, by: User, reason: str) -> Request:
 
 @transaction.atomic
 def offer(request: Request, *, by: User, start: datetime, end: datetime) -> Request:
-    _require_hub(by, request)
+    """The hub offers another time. The offer keeps to the same rules as a request:
+    its kind's shape, who answers on those days, availability and the limits over
+    every night."""
     start, end = _as_aware(start), _as_aware(end, end=True)
     if end <= start:
         raise ValidationError({"end": "The end must be after the start."})
     if start < timezone.now() - PAST_SLACK:
         raise ValidationError({"start": "The offered time is in the past."})
     request = lock_for_action(request)
-    offered = nights_between(start, end) if request.kind in OVERNIGHT_KINDS else []
+    if request.status == Status.REQUESTED and _time_passed(request, timezone.now()):
+        raise ActionRefused("The time asked for has passed: this request has expired.")
+    offered = check_shape(request.kind, start, end)
     routed, _ = _route(request.constellation, request.kind, start, offered)
     if routed.pk != request.hub_id:
         # A cover decides who answers for those days: offer only days you answer.
@@ -409,9 +443,10 @@ def offer(request: Request, *, by: User, start: datetime, end: datetime) -> Requ
             {"start": f"{routed} answers for the hub on those days: offer days you answer."}
         )
     if request.kind == Kind.PLANNED:
-        # An offer keeps to the same rules as a request: availability and limits.
         children = list(request.children.all())
-        _check_planned(request.constellation, request.hub, children, nights_between(start, end))
+        check_planned(
+            request.constellation, request.hub, children, offered, asked=True, exclude=request.pk
+        )
     request.offered_start, request.offered_end = start, end
     return _move(
         request,
@@ -425,14 +460,17 @@ def offer(request: Request, *, by: User, start: datetime, end: datetime) -> Requ
 
 @transaction.atomic
 def take_offer(request: Request, *, by: User) -> Request:
-    """The requester takes the hub's offer: the stay moves to the offered times and
-    is accepted if the beds are still free."""
-    _require_requester(by, request)
+    """The requester takes the hub's offer before the offered time has passed: the
+    stay moves to the offered times and is accepted if every rule still holds (the
+    beds, the limits, the delegated authority over every night)."""
     request = lock_for_action(request)
     if request.status != Status.OFFERED:
         raise ActionRefused("There is no offer to take.")
+    if _time_passed(request, timezone.now()):
+        raise ActionRefused("The offered time has passed: the offer can no longer be taken.")
     request.start, request.end = request.offered_start, request.offered_end
     request.save(update_fields=["start", "end"])
+    _check_answer(request, nights=request.nights, emergency=False)
     offered_by = request.timeline.filter(to_status=Status.OFFERED).order_by("-at", "-pk").first().by
     # The hub carer's offer is their acceptance, within the delegated authority.
     waiting = _ask_approvals(request, by=offered_by) if offered_by else []
@@ -449,11 +487,16 @@ def take_offer(request: Request, *, by: User) -> Request:
 
 @transaction.atomic
 def cancel(request: Request, *, by: User, reason: str) -> Request:
-    """The requester cancels (or refuses an offer); the beds are freed."""
-    _require_requester(by, request)
+    """The requester cancels (or refuses an offer); the beds are freed. An accepted
+    stay is cancelled only before it begins: once begun, the hub records whether
+    the child came."""
     if not reason.strip():
         raise ActionRefused("Say why you cancel: the hub will read it.")
     request = lock_for_action(request)
+    if request.status == Status.ACCEPTED and request.start <= timezone.now():
+        raise ActionRefused(
+            "The stay has begun: call the hub; the hub records whether the child came."
+        )
     request.cancel_reason = reason
     _release_nights(request)
     _withdraw_approvals(request, by=None)
@@ -466,21 +509,67 @@ def _withdraw_approvals(request: Request, *, by: User | None) -> None:
     ).update(status=Approval.Status.WITHDRAWN, decided_at=timezone.now())
 
 
+# A child may arrive a little before the time asked (the family is early).
+EARLY_ARRIVAL = timedelta(hours=3)
+
+
 @transaction.atomic
 def arrived(request: Request, *, by: User) -> Request:
-    _require_hub(by, request)
-    return _move(lock_for_action(request), Status.ARRIVED, by=by)
+    """The child is at the hub: from a little before the stay's start until its end."""
+    request = lock_for_action(request)
+    now = timezone.now()
+    if request.status == Status.ACCEPTED and now < request.start - EARLY_ARRIVAL:
+        raise ActionRefused(
+            f"The stay begins {timezone.localtime(request.start):%d %B at %H:%M}: record the "
+            f"arrival when the child comes."
+        )
+    if request.status == Status.ACCEPTED and request.end <= now:
+        raise ActionRefused(
+            "The stay's time is over: record that the child did not arrive, or ask the "
+            "liaison worker to correct the record."
+        )
+    return _move(request, Status.ARRIVED, by=by)
 
 
 @transaction.atomic
 def collected(request: Request, *, by: User) -> Request:
-    _require_hub(by, request)
+    """The child has gone home (at any time after arriving)."""
     return _move(lock_for_action(request), Status.COLLECTED, by=by)
 
 
 @transaction.atomic
 def did_not_arrive(request: Request, *, by: User, note: str = "") -> Request:
-    _require_hub(by, request)
+    """The child did not come: recorded once the stay's start has passed; the nights
+    are freed."""
     request = lock_for_action(request)
+    if request.status == Status.ACCEPTED and timezone.now() < request.start:
+        raise ActionRefused(
+            "The stay has not begun yet: the family cancels a stay that will not happen."
+        )
     _release_nights(request)
     return _move(request, Status.DID_NOT_ARRIVE, by=by, note=note)
+
+
+def expire_overdue(*, now: datetime | None = None) -> int:
+    """Move every open request whose time has passed unanswered (the offered time's
+    end while another time is offered, else the request's end) to expired, with a
+    timeline row the family sees, and withdraw what waited for approval. Run by the
+    periodic sweep (a tick missed while the worker was down is caught up: it finds
+    what is due by querying). Returns how many expired."""
+    now = now or timezone.now()
+    due = (
+        Request.objects.filter(
+            status__in=(Status.REQUESTED, Status.AWAITING_APPROVAL), end__lte=now
+        )
+        | Request.objects.filter(status=Status.OFFERED, offered_end__lte=now)
+    ).values_list("pk", flat=True)
+    count = 0
+    for pk in list(due):
+        with transaction.atomic():
+            request = lock_for_action(Request.objects.only("pk", "hub_id").get(pk=pk))
+            if request.status not in OPEN or not _time_passed(request, now):
+                continue
+            _withdraw_approvals(request, by=None)
+            _move(request, Status.EXPIRED, by=None, note="Its time passed without an answer.")
+            count += 1
+    return count

@@ -56,6 +56,7 @@ def _in_status(world, status):
         Status.ARRIVED: [Status.ACCEPTED, Status.ARRIVED],
         Status.COLLECTED: [Status.ACCEPTED, Status.ARRIVED, Status.COLLECTED],
         Status.DID_NOT_ARRIVE: [Status.ACCEPTED, Status.DID_NOT_ARRIVE],
+        Status.EXPIRED: [Status.EXPIRED],
     }[status]
     for step in path:
         services._move(request, step, by=world.hub_carer)
