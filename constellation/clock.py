@@ -248,7 +248,11 @@ class LocalDateTimeField(forms.DateTimeField):
         try:
             return parse_local(value, field="value")
         except ValidationError as error:
-            raise ValidationError(error.message_dict["value"]) from None
+            [refusal] = error.error_dict["value"]
+            if refusal.code == "invalid":
+                # The page's own wording of "not a date and time" (its example).
+                raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+            raise ValidationError(refusal.messages, code=refusal.code) from None
 
     def prepare_value(self, value):
         if isinstance(value, datetime) and timezone.is_aware(value):
