@@ -4,10 +4,13 @@ from crispy_forms.helper import FormHelper
 from django import forms
 from django.utils import timezone
 
+from constellation.clock import EARLIEST_YEAR, LATEST_YEAR
+
 from .models import Agreement, Decision, Holder
 
-EARLIEST = date(2000, 1, 1)
-LATEST = date(2100, 12, 31)
+# The one window of years every date typed in the project keeps to.
+EARLIEST = date(EARLIEST_YEAR, 1, 1)
+LATEST = date(LATEST_YEAR, 12, 31)
 NOT_COVERED = ""
 
 

@@ -6,14 +6,12 @@ change goes through ``services``, whose ``ValidationError({field: message})`` is
 400 naming the field and whose ``ActionRefused`` (a full night among them) is a
 409. The serializers only check the shape of the input."""
 
-import re
 from datetime import date, datetime, timedelta
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch, Q, prefetch_related_objects
 from django.http import Http404
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.types import OpenApiTypes
@@ -29,7 +27,9 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
+from constellation import clock
 from constellation.api import HubContactSerializer
+from constellation.clock import LocalDateTimeSerializerField
 from constellation.models import (
     CHILD_NOTES_MAX,
     Carer,
@@ -55,10 +55,6 @@ from .models import (
 NOTES_MAX = CHILD_NOTES_MAX  # the same limit as the pages' notes
 REASON_MAX = Request._meta.get_field("decline_reason").max_length
 PERIOD_NOTE_MAX = Unavailability._meta.get_field("note").max_length
-# Dates outside these years are typing mistakes; far-off years would also overflow
-# the date arithmetic of a stay (a night after 31 December 9999).
-EARLIEST = date(2000, 1, 1)
-LATEST = date(2100, 12, 31)
 MAX_CHILDREN = 20  # as many as a hub can have beds
 NIGHTS_DEFAULT = timedelta(days=30)
 NIGHTS_MAX = 366
@@ -99,6 +95,19 @@ class SleepoverApi(ApiDefaults):
 # --- input fields -------------------------------------------------------------------
 
 
+class QueryIdField(serializers.IntegerField):
+    """A record's id in a query string: ASCII digits only (Python reads "٣" as 3, the
+    people who type ids do not), within the database's range."""
+
+    def __init__(self, **kwargs):
+        super().__init__(min_value=1, max_value=PK_MAX, **kwargs)
+
+    def to_internal_value(self, data):
+        if not (isinstance(data, str) and data.isascii() and data.isdigit()):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class StrictIntegerField(serializers.IntegerField):
     """An integer, and only an integer: not "5", 5.5 or true."""
 
@@ -108,14 +117,12 @@ class StrictIntegerField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
-def _check_years(value: date | datetime, field: serializers.Field):
-    day = value.date() if isinstance(value, datetime) else value
-    if not EARLIEST <= day <= LATEST:
-        field.fail("out_of_range")
-    return value
-
-
-DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+def _parsed(parse, data, **kwargs):
+    """The one parser's answer, or its message as this field's 400."""
+    try:
+        return parse(data, field="value", **kwargs)
+    except DjangoValidationError as error:
+        raise serializers.ValidationError(error.message_dict["value"]) from None
 
 
 @extend_schema_field(
@@ -126,43 +133,33 @@ DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
         ]
     }
 )
-class MomentField(serializers.Field):
+class MomentField(LocalDateTimeSerializerField):
     """An ISO 8601 date-time, or a date alone (a stay then starts at 17:00 and ends
-    at 10:00, as the service sets it). A time without an offset is UK time."""
-
-    default_error_messages = {
-        "invalid": "Give an ISO 8601 date and time (2026-03-14T17:00) or a date (2026-03-14).",
-        "out_of_range": f"Give a date between the years {EARLIEST.year} and {LATEST.year}.",
-    }
+    at 10:00, as the service sets it). A time without an offset is London time; one
+    that does not exist or happens twice at a clock change is refused."""
 
     def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        data = data.strip()
-        try:
-            value = parse_date(data) if DATE_ONLY.match(data) else parse_datetime(data)
-        except ValueError:
-            value = None
-        if value is None:
-            self.fail("invalid")
-        _check_years(value, self)
-        if isinstance(value, datetime) and timezone.is_naive(value):
-            value = timezone.make_aware(value)
-        return value
+        if isinstance(data, str) and clock.DAY.fullmatch(data.strip()):
+            return _parsed(clock.parse_day, data)
+        return _parsed(clock.parse_local, data, offset_hint=True)
+
+
+@extend_schema_field(OpenApiTypes.DATE)
+class BoundedDateField(serializers.Field):
+    """A date ``YYYY-MM-DD`` between the years 2000 and 2100, through the one parser."""
+
+    def to_internal_value(self, data):
+        return _parsed(clock.parse_day, data)
 
     def to_representation(self, value):
         return value.isoformat()
 
 
-class BoundedDateField(serializers.DateField):
-    default_error_messages = {
-        "out_of_range": f"Give a date between the years {EARLIEST.year} and {LATEST.year}."
-    }
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid", format="YYYY-MM-DD")
-        return _check_years(super().to_internal_value(data), self)
+def _moment(value: date | datetime, *, end: bool = False) -> datetime:
+    # A date alone: a stay starts after school and ends the next morning.
+    if isinstance(value, datetime):
+        return value
+    return clock.at_hour(value, 10 if end else 17, field="end" if end else "start")
 
 
 class NamedChoiceField(serializers.ChoiceField):
@@ -362,6 +359,12 @@ class SleepoverRequestCreateSerializer(RejectUnknownFields, serializers.Serializ
             raise serializers.ValidationError(f"No hub you can see has the id {pk}.")
         return hub
 
+    def validate(self, attrs):
+        attrs["start"], attrs["end"] = _moment(attrs["start"]), _moment(attrs["end"], end=True)
+        bounds = clock.CRISIS if attrs["kind"] == Kind.CRISIS else clock.PLANNED
+        bounds.check(attrs["start"], attrs["end"])
+        return attrs
+
 
 class SleepoverAcceptSerializer(RejectUnknownFields, serializers.Serializer):
     """Accepting a request for the hub."""
@@ -386,6 +389,11 @@ class SleepoverOfferSerializer(RejectUnknownFields, serializers.Serializer):
     start = MomentField()
     end = MomentField()
 
+    def validate(self, attrs):
+        attrs["start"], attrs["end"] = _moment(attrs["start"]), _moment(attrs["end"], end=True)
+        clock.PLANNED.check(attrs["start"], attrs["end"])
+        return attrs
+
 
 class NoBodySerializer(RejectUnknownFields, serializers.Serializer):
     """An action without input: any field sent is a 400."""
@@ -396,6 +404,11 @@ class TemporaryPlacementSerializer(RejectUnknownFields, serializers.Serializer):
     start = MomentField()
     expected_end = MomentField(help_text="When a new placement is expected.")
     notes = StrictCharField(max_length=NOTES_MAX, allow_blank=True, required=False, default="")
+
+    def validate(self, attrs):
+        attrs["start"] = _moment(attrs["start"])
+        clock.TEMPORARY.check(attrs["start"])
+        return attrs
 
 
 class EndPlacementSerializer(RejectUnknownFields, serializers.Serializer):
@@ -685,7 +698,7 @@ class HubUnavailabilityCreateSerializer(RejectUnknownFields, serializers.Seriali
 
 
 class UnavailabilityFilter(serializers.Serializer):
-    hub = serializers.IntegerField(min_value=1, max_value=PK_MAX, required=False)
+    hub = QueryIdField(required=False)
 
 
 @extend_schema(tags=["sleepovers"])
@@ -783,7 +796,7 @@ class HubCoverCreateSerializer(RejectUnknownFields, serializers.Serializer):
 
 
 class ConstellationFilter(serializers.Serializer):
-    constellation = serializers.IntegerField(min_value=1, max_value=PK_MAX, required=False)
+    constellation = QueryIdField(required=False)
 
 
 class ListByConstellation:

@@ -13,6 +13,17 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from constellation.clock import (
+    CRISIS,
+    EARLIEST_YEAR,
+    LATEST_YEAR,
+    PERIOD,
+    PLANNED,
+    TEMPORARY,
+    Bounds,
+    LocalDateTimeField,
+    at_hour,
+)
 from constellation.forms import NOTES_MAX, DateInput
 from constellation.models import Child, Household
 
@@ -21,8 +32,8 @@ from .models import MAX_NIGHTS_LIMIT, CrisisReason, Kind, Request, Status
 REASON_MAX = Request._meta.get_field("decline_reason").max_length
 BOOKABLE_KINDS = [(k.value, k.label) for k in (Kind.PLANNED, Kind.SHORT_BREAK, Kind.TRANSPORT)]
 # Dates the pages accept, so that a typo of the year is an error and not a query.
-EARLIEST = date(2000, 1, 1)
-LATEST = date(2100, 12, 31)
+EARLIEST = date(EARLIEST_YEAR, 1, 1)
+LATEST = date(LATEST_YEAR, 12, 31)
 
 
 def helper(submit_label: str, *, danger: bool = False, action: str = "") -> FormHelper:
@@ -56,8 +67,9 @@ class DateTimeInput(forms.DateTimeInput):
         super().__init__(attrs=attrs, format="%Y-%m-%dT%H:%M")
 
 
-def _datetime(label: str, *, required: bool = True, help_text: str = "") -> forms.DateTimeField:
-    return forms.DateTimeField(
+def _datetime(label: str, *, required: bool = True, help_text: str = "") -> LocalDateTimeField:
+    # London time through the one parser: a time the clocks skip or repeat is refused.
+    return LocalDateTimeField(
         label=label,
         required=required,
         help_text=help_text,
@@ -71,6 +83,19 @@ def _in_range(value, what: str):
     if value is not None and not EARLIEST <= day <= LATEST:
         raise forms.ValidationError(f"{what} must be between the years 2000 and 2100.")
     return value
+
+
+def _bounded(form: forms.Form, bounds: Bounds, start: str, end: str | None = None) -> None:
+    """Check the form's start (and end) against how far from now they may be."""
+    data = form.cleaned_data
+    if data.get(start) is None or (end is not None and data.get(end) is None):
+        return
+    try:
+        bounds.check(
+            data[start], data[end] if end else None, start_field=start, end_field=end or "end"
+        )
+    except ValidationError as error:
+        attach_errors(form, error)
 
 
 def _reason(label: str, *, required: bool = True, max_length: int = REASON_MAX):
@@ -169,9 +194,13 @@ class BookingForm(_AskForm):
     def clean_end(self):
         return _in_range(self.cleaned_data["end"], "The end")
 
+    def clean(self):
+        _bounded(self, PLANNED, "start", "end")
+        return self.cleaned_data
+
 
 def _at(day: date, hour: int) -> datetime:
-    return timezone.make_aware(datetime.combine(day, datetime.min.time()).replace(hour=hour))
+    return at_hour(day, hour)
 
 
 class CrisisForm(_AskForm):
@@ -199,7 +228,13 @@ class CrisisForm(_AskForm):
         self.helper = helper("Ask the hub for help now", danger=True)
 
     def clean_until(self):
-        return _in_range(self.cleaned_data["until"], "The time")
+        until = _in_range(self.cleaned_data["until"], "The time")
+        if until is not None:
+            try:
+                CRISIS.check(timezone.now(), until, end_field="until")
+            except ValidationError as error:
+                raise forms.ValidationError(error.message_dict["until"]) from None
+        return until
 
 
 class AcceptForm(forms.Form):
@@ -232,6 +267,10 @@ class OfferForm(forms.Form):
     def clean_end(self):
         return _in_range(self.cleaned_data["end"], "The end")
 
+    def clean(self):
+        _bounded(self, PLANNED, "start", "end")
+        return self.cleaned_data
+
 
 # --- the hub's beds and availability -------------------------------------------------
 
@@ -254,6 +293,10 @@ class BedsForm(_PeriodForm):
     def __init__(self, *args, action: str = "", **kwargs):
         super().__init__(*args, auto_id="beds-%s", **kwargs)
         self.helper = helper("Change the beds", action=action)
+
+    def clean(self):
+        _bounded(self, PERIOD, "start", "end")
+        return self.cleaned_data
 
 
 class UnavailabilityForm(_PeriodForm):
@@ -363,6 +406,10 @@ class TemporaryPlacementForm(forms.Form):
     def clean_expected_end(self):
         return _in_range(self.cleaned_data["expected_end"], "The expected end")
 
+    def clean(self):
+        _bounded(self, TEMPORARY, "start")
+        return self.cleaned_data
+
     def clean_notes(self):
         return self.cleaned_data["notes"].strip()
 
@@ -390,7 +437,7 @@ class EndPlacementForm(forms.Form):
 # --- looking ------------------------------------------------------------------------
 
 
-MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+MONTH = re.compile(r"^(\d{4})-(\d{2})$", re.ASCII)
 
 
 class MonthForm(forms.Form):

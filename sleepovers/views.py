@@ -515,15 +515,25 @@ def _hubs(user):
     )
 
 
+# The largest id the database holds: a longer number in a query is no record of ours.
+ID_MAX = 2**63 - 1
+
+
+def _id_param(value: str, missing: str) -> int:
+    """A record's id from a query parameter: ASCII digits only ("²" and "٣" are digits
+    to Python, not to the database), within the database's range, else 404."""
+    if not (value.isascii() and value.isdigit()) or int(value) > ID_MAX:
+        raise Http404(missing)
+    return int(value)
+
+
 def _hub_for(request) -> Household:
     """The hub a page is about: ``?hub=`` when given (404 outside what the user sees),
     else the user's own constellation's hub, else the first they oversee."""
     user = request.user
     asked = request.GET.get("hub", "")
     if asked:
-        if not asked.isdigit():
-            raise Http404("No such hub.")
-        return access.get_hub_for(user, int(asked))
+        return access.get_hub_for(user, _id_param(asked, "No such hub."))
     hub = access.hub_of_user(user)
     if hub is None and roles_for(user).can_manage:
         first = next(iter(_hubs(user)), None)
@@ -573,7 +583,11 @@ def availability(request):
     today = timezone.localdate()
     first = today - timedelta(days=today.weekday())
     last = first + timedelta(days=7 * AVAILABILITY_WEEKS - 1)
-    found = selectors.hub_availability(hub.hub_of, first, last)
+    constellation = getattr(hub, "hub_of", None)
+    if constellation is None:
+        # A household standing in for a hub has beds, not the hub's availability.
+        raise Http404("This household is not a hub home: it has no availability to show.")
+    found = selectors.hub_availability(constellation, first, last)
     days = found["days"]
     return render(
         request,

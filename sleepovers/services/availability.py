@@ -5,6 +5,7 @@ from datetime import date
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from constellation.clock import PERIOD
 from constellation.models import (
     Constellation,
     Household,
@@ -23,9 +24,15 @@ from .common import _withdraw
 def add_unavailability(
     hub: Household, *, by: User, start: date, end: date, note: str
 ) -> Unavailability:
+    """The hub is not available from ``start`` to ``end`` (London dates, both days
+    included): families see the note and planned stays are refused over it. Refused
+    (a ``ValidationError`` naming the field) when the end is before the start, the
+    note is empty, or the start is more than a year ago or over two years ahead, or
+    the period lasts over a year (``constellation.clock.PERIOD``)."""
     _require_hub_household(by, hub)
     if end < start:
         raise ValidationError({"end": "The last day must not be before the first."})
+    PERIOD.check(start, end)
     if not note.strip():
         raise ValidationError({"note": "Say why, in a few words: the families will read it."})
     period = Unavailability.objects.create(hub=hub, start=start, end=end, note=note, created_by=by)

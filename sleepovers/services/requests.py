@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from constellation.clock import CRISIS, PLANNED, at_hour, parse_local
 from constellation.models import (
     Carer,
     Child,
@@ -71,10 +72,12 @@ def _move(request: Request, to: str, *, by: User | None, note: str = "", fields=
 
 
 def _as_aware(value: datetime | date, *, end: bool = False) -> datetime:
+    """In UTC, through the one parser: a London time that does not exist or happens
+    twice at a clock change is refused, naming the field."""
     if isinstance(value, datetime):
-        return value if timezone.is_aware(value) else timezone.make_aware(value)
+        return parse_local(value, field="end" if end else "start")
     hour = 10 if end else 17  # a planned stay starts after school and ends next morning
-    return timezone.make_aware(datetime.combine(value, datetime.min.time()).replace(hour=hour))
+    return at_hour(value, hour, field="end" if end else "start")
 
 
 def crisis_end(start: datetime, reason: str, until: datetime | None = None) -> datetime:
@@ -142,6 +145,7 @@ def create_request(
         raise ValidationError({"start": "The start is in the past."})
     if end - start > timedelta(days=366):
         raise ValidationError({"end": "A request covers at most a year."})
+    (CRISIS if kind == Kind.CRISIS else PLANNED).check(start, end)
     if kind == Kind.CRISIS and not crisis_reason:
         raise ValidationError({"crisis_reason": "Say what help you need."})
     stay = check_shape(kind, start, end)
