@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from constellation.clock import TEMPORARY
 from constellation.models import (
     Child,
     Constellation,
@@ -70,6 +71,7 @@ def arrange_temporary_placement(
         raise ValidationError(
             {"expected_end": "A temporary placement is arranged for at most a year."}
         )
+    TEMPORARY.check(start, end, end_field="expected_end")
     constellation = membership.constellation
     # While a stand-in covers for the hub, the placement starts with it.
     hub, cover = _route(constellation, Kind.TEMPORARY, start, nights_between(start, end))

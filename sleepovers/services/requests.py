@@ -436,6 +436,7 @@ def offer(request: Request, *, by: User, start: datetime, end: datetime) -> Requ
         raise ValidationError({"end": "The end must be after the start."})
     if start < timezone.now() - PAST_SLACK:
         raise ValidationError({"start": "The offered time is in the past."})
+    PLANNED.check(start, end)
     request = lock_for_action(request)
     if request.status == Status.REQUESTED and _time_passed(request, timezone.now()):
         raise ActionRefused("The time asked for has passed: this request has expired.")
