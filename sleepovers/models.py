@@ -124,6 +124,9 @@ def nights_between(start: datetime, end: datetime) -> list[date]:
     return found
 
 
+# How a decline that came from a refused approval begins (the hub declined nothing).
+NOT_APPROVED = "Not approved"
+
 # The longest a constellation may set for a planned stay, in nights.
 MAX_NIGHTS_LIMIT = 14
 
@@ -245,6 +248,11 @@ class Request(models.Model):
         """Every night the request covers any part of, whatever its kind: the rules
         apply by what a request is, not by its label."""
         return nights_between(self.start, self.end)
+
+    @property
+    def not_approved(self) -> bool:
+        """Declined because the delegated authority's holder refused (not by the hub)."""
+        return self.status == Status.DECLINED and self.decline_reason.startswith(NOT_APPROVED)
 
     @property
     def is_crisis(self) -> bool:

@@ -23,6 +23,7 @@ from .. import signals
 from ..models import (
     ALLOWED,
     DECISION_FOR_KIND,
+    NOT_APPROVED,
     OPEN,
     CrisisReason,
     Kind,
@@ -377,9 +378,9 @@ def on_approval_decided(approval: Approval) -> None:
     if approval.status in (Approval.Status.REFUSED, Approval.Status.WITHDRAWN):
         who = approval.decided_by
         request.decline_reason = (
-            f"Not approved by {who}: {approval.note}"
+            f"{NOT_APPROVED} by {who}: {approval.note}"
             if who and approval.note
-            else "The approval was not given."
+            else f"{NOT_APPROVED}: the approval was not given."
         )
         _move(
             request,
