@@ -186,7 +186,8 @@ ACCOUNT_RATE_LIMITS = {
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Mockingbird"
-# Liaison workers and fostering managers must enrol a second factor in production.
+# Liaison workers, fostering managers and administrators must enrol a second factor
+# in production (people.access.must_enrol_second_factor).
 MFA_REQUIRED_FOR_STAFF = env.bool("MFA_REQUIRED_FOR_STAFF", default=not DEBUG)
 
 GUARDIAN_ANONYMOUS_USER_NAME = None

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 @dataclass(frozen=True)
 class Roles:
     is_admin: bool = False
+    # Django's admin opens to any active user with ``is_staff``, superuser or not.
+    has_admin_site: bool = False
     managed_service_ids: frozenset[int] = field(default_factory=frozenset)
     liaison_constellation_ids: frozenset[int] = field(default_factory=frozenset)
     hub_constellation_ids: frozenset[int] = field(default_factory=frozenset)
@@ -35,8 +37,16 @@ class Roles:
 
     @property
     def is_staff_worker(self) -> bool:
-        """Liaison workers and managers: the roles that must use a second factor."""
+        """Liaison workers and fostering managers."""
         return self.is_manager or self.is_liaison
+
+    @property
+    def needs_second_factor(self) -> bool:
+        """Liaison workers, fostering managers and administrators (superusers and
+        anyone the administration site opens to): the people who must enrol a second
+        factor when ``MFA_REQUIRED_FOR_STAFF`` is on, since each reads children's
+        records across a constellation or a whole fostering service."""
+        return self.is_staff_worker or self.is_admin or self.has_admin_site
 
     @property
     def can_manage(self) -> bool:
@@ -112,6 +122,7 @@ def roles_for(user) -> Roles:
         )
     roles = Roles(
         is_admin=user.is_superuser,
+        has_admin_site=user.is_active and user.is_staff,
         managed_service_ids=managed,
         liaison_constellation_ids=liaison,
         hub_constellation_ids=hub_ids,
