@@ -163,7 +163,7 @@ def test_the_yearly_allowance_counts_planned_nights(world):
         limits.save()
         first = ask(allowed, days=3, nights=2)
         services.accept(first, by=allowed.hub_carer)
-        assert services.planned_nights_this_year(allowed.child, 2026) == 2
+        assert services.planned_tally([allowed.child], 2026)[allowed.child.pk].held == 2
         with pytest.raises(ValidationError, match="2 of 2 planned nights"):
             ask(allowed, days=20, nights=1)
         # Another child of the household still has the whole allowance.
