@@ -2,7 +2,7 @@
 visible request the user may not act on."""
 
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
@@ -11,6 +11,7 @@ from django.http import Http404
 from constellation import access as constellation_access
 from constellation.models import Carer, Child, Constellation, Household, HubCover
 from people.models import ChildRecordAccess
+from people.roles import roles_for
 
 from . import services
 from .models import BedChange, Kind, LimitOverride, Request, Unavailability
@@ -182,8 +183,9 @@ class RequestViewer:
     - a social worker who sees the request only through the children whose case they
       hold sees those children, not the others.
 
-    Two or three queries for the viewer, and one per batch of requests given to
-    ``prepare`` (or ``attach``) for the children: none per card."""
+    At most two queries for the viewer (the user's constellations, a social worker's
+    cases; the household comes with the user's roles), and one per batch of requests
+    given to ``prepare`` (or ``attach``) for the children's records: none per card."""
 
     def __init__(self, user):
         self.user = user
@@ -201,7 +203,11 @@ class RequestViewer:
 
     @cached_property
     def own(self) -> set[int]:
-        """The households the user is a carer of now."""
+        """The household the user is a carer of now: from the user's roles when a page
+        has read them already, else one query."""
+        if hasattr(self.user, "_mockingbird_roles"):
+            household_id = roles_for(self.user).household_id
+            return set() if household_id is None else {household_id}
         return set(
             Carer.objects.current().filter(user=self.user).values_list("household_id", flat=True)
         )
@@ -212,7 +218,7 @@ class RequestViewer:
 
     def sees_whole(self, request: Request) -> bool:
         """The request's notes and its timeline's notes."""
-        return request.constellation_id in self.constellations or request.household_id in self.own
+        return request.household_id in self.own or request.constellation_id in self.constellations
 
     def prepare(self, requests) -> None:
         """Decide in one query which children of these requests (children prefetched)
@@ -232,21 +238,34 @@ class RequestViewer:
 
     def children(self, request: Request) -> list[ShownChild]:
         """The request's children as the user may see them now, in the prefetched order."""
-        listed = list(request.children.all())
-        self._decide({c.pk for c in listed})
-        if not (self.sees_whole(request) or request.hub_id in self.own):
-            listed = [c for c in listed if c.pk in self.cases]
-        return [ShownChild.of(c, full=c.pk in self._full) for c in listed]
+        return self._children(request, records=True)
 
-    def attach(self, requests, *, log: bool = False, channel: str = ChildRecordAccess.Channel.WEB):
-        """Set ``shown_children`` and ``whole`` on each request, and with ``log`` write
-        the access log for the full records shown (cards that show them). Returns the
-        requests."""
+    def _children(self, request: Request, *, records: bool) -> list[ShownChild]:
+        listed = list(request.children.all())
+        if records:
+            self._decide({c.pk for c in listed})
+        if not (request.hub_id in self.own or self.sees_whole(request)):
+            listed = [c for c in listed if c.pk in self.cases]
+        return [ShownChild.of(c, full=records and c.pk in self._full) for c in listed]
+
+    def attach(
+        self,
+        requests,
+        *,
+        records: bool = True,
+        log: bool = False,
+        channel: str = ChildRecordAccess.Channel.WEB,
+    ):
+        """Set ``shown_children`` and ``whole`` (whether the notes show; read only when
+        a page asks) on each request, and return the requests. ``records=False`` for a
+        list that names the children only (no query for the records); ``log`` to write
+        the access log for the full records the cards show."""
         requests = list(requests)
-        self.prepare(requests)
+        if records:
+            self.prepare(requests)
         for r in requests:
-            r.shown_children = self.children(r)
-            r.whole = self.sees_whole(r)
+            r.shown_children = self._children(r, records=records)
+            r.whole = partial(self.sees_whole, r)
         if log:
             self.log([c for r in requests for c in r.shown_children], channel=channel)
         return requests

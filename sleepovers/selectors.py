@@ -187,11 +187,11 @@ def hub_inbox(user, hub: Household, *, rows=None, by_day=None) -> list[Request]:
     return _shown(user, rows, log=True)
 
 
-def _shown(user, rows: list[Request], *, log: bool = False) -> list[Request]:
+def _shown(user, rows: list[Request], *, records: bool = True, log: bool = False):
     # Imported here: the access helpers import the services, which import this module.
     from .access import RequestViewer
 
-    return RequestViewer(user).attach(rows, log=log)
+    return RequestViewer(user).attach(rows, records=records, log=log)
 
 
 def open_requests(user, hub: Household | int) -> list[Request]:
@@ -291,6 +291,7 @@ def household_requests_now(user, household_id: int) -> list[Request]:
                 end__gte=timezone.now(),
             )
         ).order_by("start")[:10],
+        records=False,
     )
 
 

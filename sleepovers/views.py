@@ -105,7 +105,7 @@ def index(request):
             )
         ).order_by("-created_at", "-pk")
         page = Paginator(rows, 25).get_page(request.GET.get("page"))
-        access.RequestViewer(request.user).attach(page)
+        access.RequestViewer(request.user).attach(page, records=False)
         context["page"] = page
     return render(request, "sleepovers/index.html", context)
 
@@ -126,7 +126,7 @@ def _my_requests(request, roles):
         Request.objects.visible_to(request.user).filter(household_id=roles.household_id)
     ).order_by("-created_at", "-pk")
     page = Paginator(rows, 25).get_page(request.GET.get("page"))
-    access.RequestViewer(request.user).attach(page)
+    access.RequestViewer(request.user).attach(page, records=False)
     return render(
         request,
         "sleepovers/my_requests.html",
@@ -156,7 +156,7 @@ def _staff_requests(request):
         else:
             status, rows = 400, rows.none()
     page = Paginator(rows.order_by("-created_at", "-pk"), 50).get_page(request.GET.get("page"))
-    access.RequestViewer(user).attach(page)
+    access.RequestViewer(user).attach(page, records=False)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
