@@ -1,11 +1,17 @@
 """Fetch-and-check helpers for sleepovers: 404 outside visibility, 403 for a
 visible request the user may not act on."""
 
+from dataclasses import dataclass
+from functools import cached_property, partial
+
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404
 
+from constellation import access as constellation_access
 from constellation.models import Carer, Child, Constellation, Household, HubCover
+from people.models import ChildRecordAccess
+from people.roles import roles_for
 
 from .models import BedChange, Kind, LimitOverride, Request, Unavailability
 
@@ -152,35 +158,144 @@ def get_temporary_placement_to_end(user, pk) -> Request:
     return request
 
 
+@dataclass(frozen=True)
+class ShownChild:
+    """A child of a request as one viewer may see them now: preferred name and age to
+    everyone who sees the request; the full record (``record``: full name, needs,
+    allergies, medication notes, emergency contacts) only when ``full``. Pages read
+    the record through ``record``, which is ``None`` otherwise, so a template cannot
+    show what the viewer may not see."""
+
+    pk: int
+    known_as: str
+    age: int
+    full: bool
+    record: Child | None
+
+    @classmethod
+    def of(cls, child: Child, *, full: bool) -> "ShownChild":
+        return cls(child.pk, child.known_as, child.age, full, child if full else None)
+
+
 class RequestViewer:
-    """What of a visible request the user sees. The hub's carers (a stand-in's for
-    the requests sent to it), the requesting household and the constellation's staff
-    see it whole; a social worker who sees it only through the children whose case
-    they hold sees those children, and not the family's notes, which may speak of
-    the others. One query for most users, three for a social worker."""
+    """What of a visible request, and of its children, one user may see now.
+
+    The one home of this decision for every sleepover page, fragment, card and API
+    field. It follows the constellation's visibility as it is today, not the request's
+    history:
+
+    - a child's full record is shown only to those who may see it now:
+      ``Child.objects.full_records_for(user)`` (the hub's carers, a stand-in while its
+      cover is in force, the child's own carers and social worker, the constellation's
+      liaison workers and the service's managers);
+    - the request's notes and the notes of its timeline (which may speak of the
+      children) go to those who see the constellation's children in full now
+      (``Constellation.objects.with_full_child_records_for``) and to the requesting
+      household;
+    - the household asked (a stand-in, after its cover ends) keeps its history: the
+      request, who and when, its children by preferred name and age;
+    - a social worker who sees the request only through the children whose case they
+      hold sees those children, not the others.
+
+    At most two queries for the viewer (the user's constellations, a social worker's
+    cases; the household comes with the user's roles), and one per batch of requests
+    given to ``prepare`` (or ``attach``) for the children's records: none per card."""
 
     def __init__(self, user):
-        self.cases = set(Child.objects.filter(social_worker=user).values_list("pk", flat=True))
-        self.full: set[int] = set()
-        self.own: set[int] = set()
-        if self.cases:
-            self.full = set(
-                Constellation.objects.with_full_child_records_for(user).values_list("pk", flat=True)
-            )
-            self.own = set(
-                Carer.objects.current().filter(user=user).values_list("household_id", flat=True)
-            )
+        self.user = user
+        self._full: set[int] = set()
+        self._decided: set[int] = set()
 
-    def sees_whole(self, request: Request) -> bool:
-        return (
-            not self.cases
-            or request.constellation_id in self.full
-            or request.hub_id in self.own
-            or request.household_id in self.own
+    @cached_property
+    def constellations(self) -> set[int]:
+        """Constellations whose children the user sees in full today."""
+        return set(
+            Constellation.objects.with_full_child_records_for(self.user).values_list(
+                "pk", flat=True
+            )
         )
 
-    def children(self, request: Request) -> list:
-        children = list(request.children.all())
-        if self.sees_whole(request):
-            return children
-        return [c for c in children if c.pk in self.cases]
+    @cached_property
+    def own(self) -> set[int]:
+        """The household the user is a carer of now: from the user's roles when a page
+        has read them already, else one query."""
+        if hasattr(self.user, "_mockingbird_roles"):
+            household_id = roles_for(self.user).household_id
+            return set() if household_id is None else {household_id}
+        return set(
+            Carer.objects.current().filter(user=self.user).values_list("household_id", flat=True)
+        )
+
+    @cached_property
+    def cases(self) -> set[int]:
+        return set(Child.objects.filter(social_worker=self.user).values_list("pk", flat=True))
+
+    def sees_whole(self, request: Request) -> bool:
+        """The request's notes and its timeline's notes."""
+        return request.household_id in self.own or request.constellation_id in self.constellations
+
+    def prepare(self, requests) -> None:
+        """Decide in one query which children of these requests (children prefetched)
+        the user sees in full now."""
+        self._decide({c.pk for r in requests for c in r.children.all()})
+
+    def _decide(self, ids: set[int]) -> None:
+        ids = ids - self._decided
+        if not ids:
+            return
+        self._full |= set(
+            Child.objects.full_records_for(self.user)
+            .filter(pk__in=ids)
+            .values_list("pk", flat=True)
+        )
+        self._decided |= ids
+
+    def children(self, request: Request) -> list[ShownChild]:
+        """The request's children as the user may see them now, in the prefetched order."""
+        return self._children(request, records=True)
+
+    def _children(self, request: Request, *, records: bool) -> list[ShownChild]:
+        listed = list(request.children.all())
+        if records:
+            self._decide({c.pk for c in listed})
+        if not (request.hub_id in self.own or self.sees_whole(request)):
+            listed = [c for c in listed if c.pk in self.cases]
+        return [ShownChild.of(c, full=records and c.pk in self._full) for c in listed]
+
+    def attach(
+        self,
+        requests,
+        *,
+        records: bool = True,
+        log: bool = False,
+        channel: str = ChildRecordAccess.Channel.WEB,
+    ):
+        """Set ``shown_children`` and ``whole`` (whether the notes show; read only when
+        a page asks) on each request, and return the requests. ``records=False`` for a
+        list that names the children only (no query for the records); ``log`` to write
+        the access log for the full records the cards show."""
+        requests = list(requests)
+        if records:
+            self.prepare(requests)
+        for r in requests:
+            r.shown_children = self._children(r, records=records)
+            r.whole = partial(self.sees_whole, r)
+        if log:
+            self.log([c for r in requests for c in r.shown_children], channel=channel)
+        return requests
+
+    def log(self, shown: list[ShownChild], *, channel: str = ChildRecordAccess.Channel.WEB):
+        """Write the access log for the full records among ``shown``, in one query."""
+        constellation_access.log_full_record_views(
+            self.user, {c.pk for c in shown if c.full}, channel=channel
+        )
+
+
+def sees_guests(user, hub: Household) -> bool:
+    """Whether the nights of a hub show the children booked (by preferred name): those
+    who see its constellation's children in full now, and the carers of the home itself
+    (a stand-in keeps the history of the stays it hosted)."""
+    return (
+        Constellation.objects.with_full_child_records_for(user).filter(hub=hub).exists()
+        or Carer.objects.current().filter(user=user, household=hub).exists()
+    )

@@ -39,6 +39,7 @@ from constellation.models import (
     HubCover,
 )
 from people.api import ApiDefaults, ErrorSerializer, RejectUnknownFields, StrictCharField
+from people.models import ChildRecordAccess
 from people.roles import roles_for
 
 from . import access, selectors, services
@@ -203,11 +204,26 @@ class HouseholdRefSerializer(serializers.Serializer):
     name = serializers.CharField(read_only=True)
 
 
-class SleepoverChildSerializer(serializers.Serializer):
-    """A child of a request, as everyone who sees the request may know them."""
+class SleepoverChildRecordSerializer(serializers.Serializer):
+    """What the hub needs to care for a child for a night."""
 
-    id = serializers.IntegerField(read_only=True)
+    first_name = serializers.CharField(read_only=True)
+    last_name = serializers.CharField(read_only=True)
+    needs = serializers.CharField(read_only=True)
+    allergies = serializers.CharField(read_only=True)
+    medication_notes = serializers.CharField(read_only=True)
+    emergency_contacts = serializers.CharField(read_only=True)
+
+
+class SleepoverChildSerializer(serializers.Serializer):
+    """A child of a request (an ``access.ShownChild``): preferred name and age to
+    everyone who sees the request; the record only to those who may see the child's
+    full record now, else null."""
+
+    id = serializers.IntegerField(source="pk", read_only=True)
     preferred_name = serializers.CharField(source="known_as", read_only=True)
+    age = serializers.IntegerField(read_only=True)
+    record = SleepoverChildRecordSerializer(read_only=True, allow_null=True)
 
 
 class SleepoverTransitionSerializer(serializers.Serializer):
@@ -251,7 +267,13 @@ class SleepoverRequestSummarySerializer(serializers.ModelSerializer):
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     household = HouseholdRefSerializer(read_only=True)
     hub = HubContactSerializer(read_only=True)
-    children = SleepoverChildSerializer(many=True, read_only=True)
+    children = SleepoverChildSerializer(
+        source="shown_children",
+        many=True,
+        read_only=True,
+        help_text="The children, as you may see them now: the record only where you may "
+        "see the child's full record.",
+    )
     nights = serializers.SerializerMethodField(help_text="How many nights at the hub.")
 
     class Meta:
@@ -263,13 +285,17 @@ class SleepoverRequestSummarySerializer(serializers.ModelSerializer):
         return len(obj.nights)
 
     def to_representation(self, instance: Request) -> dict:
+        viewer: access.RequestViewer = self.context["viewer"]
+        instance.shown_children = viewer.children(instance)
+        self.context.setdefault("shown", []).extend(instance.shown_children)
         data = super().to_representation(instance)
-        viewer = self.context.get("viewer")
-        if viewer is not None and not viewer.sees_whole(instance):
-            # A social worker: only the children whose case they hold, not the notes.
-            data["children"] = [c for c in data["children"] if c["id"] in viewer.cases]
+        if not viewer.sees_whole(instance):
+            # Notes may speak of the children: not for a social worker who sees the
+            # request through one child, nor for a stand-in once its cover is over.
             if "notes" in data:
                 data["notes"] = ""
+            for step in data.get("timeline", []):
+                step["note"] = ""
         return data
 
 
@@ -291,7 +317,7 @@ class SleepoverRequestSerializer(SleepoverRequestSummarySerializer):
 
 
 REPRESENTATION_PREFETCH = (
-    Prefetch("children", queryset=Child.objects.only("pk", "preferred_name", "first_name")),
+    Prefetch("children", queryset=Child.objects.order_by("preferred_name", "first_name")),
 )
 DETAIL_PREFETCH = (
     *REPRESENTATION_PREFETCH,
@@ -299,9 +325,21 @@ DETAIL_PREFETCH = (
 )
 
 
-def _detail(request: Request, *, viewer: access.RequestViewer | None = None) -> dict:
+def _represent(serializer_class, instance, user, *, many: bool = False):
+    """A request (or a page of them) as ``user`` may see it now, with the full records
+    shown written to the access log."""
+    viewer = access.RequestViewer(user)
+    if many:
+        viewer.prepare(instance)
+    context = {"viewer": viewer}
+    data = serializer_class(instance, many=many, context=context).data
+    viewer.log(context.get("shown", []), channel=ChildRecordAccess.Channel.API)
+    return data
+
+
+def _detail(request: Request, user) -> dict:
     prefetch_related_objects([request], *DETAIL_PREFETCH)
-    return SleepoverRequestSerializer(request, context={"viewer": viewer}).data
+    return _represent(SleepoverRequestSerializer, request, user)
 
 
 # --- requests: input ------------------------------------------------------------------
@@ -485,47 +523,46 @@ class SleepoverRequestViewSet(SleepoverApi, viewsets.GenericViewSet):
         query.is_valid(raise_exception=True)
         requests = self.get_queryset().filter(**query.validated_data)
         page = self.paginate_queryset(requests)
-        shown = SleepoverRequestSummarySerializer(
-            page, many=True, context={"viewer": access.RequestViewer(request.user)}
+        return self.get_paginated_response(
+            _represent(SleepoverRequestSummarySerializer, page, request.user, many=True)
         )
-        return self.get_paginated_response(shown.data)
 
     def create(self, request):
         body = self._input(SleepoverRequestCreateSerializer)
         created = services.create_request(by=request.user, **body)
-        return Response(_detail(created), status=status.HTTP_201_CREATED)
+        return Response(_detail(created, request.user), status=status.HTTP_201_CREATED)
 
     def retrieve(self, request, pk):
         found = access.get_request_for(request.user, _pk(pk))
-        return Response(_detail(found, viewer=access.RequestViewer(request.user)))
+        return Response(_detail(found, request.user))
 
     @_action_schema(SleepoverAcceptSerializer, "Accept for the hub (the hub's carers).")
     @action(detail=True, methods=["post"])
     def accept(self, request, pk):
         sleepover = access.get_request_for_hub(request.user, _pk(pk))
         body = self._input(SleepoverAcceptSerializer)
-        return Response(_detail(services.accept(sleepover, by=request.user, **body)))
+        return Response(_detail(services.accept(sleepover, by=request.user, **body), request.user))
 
     @_action_schema(SleepoverReasonSerializer, "Decline, saying why (the hub's carers).")
     @action(detail=True, methods=["post"])
     def decline(self, request, pk):
         sleepover = access.get_request_for_hub(request.user, _pk(pk))
         body = self._input(SleepoverReasonSerializer)
-        return Response(_detail(services.decline(sleepover, by=request.user, **body)))
+        return Response(_detail(services.decline(sleepover, by=request.user, **body), request.user))
 
     @_action_schema(SleepoverOfferSerializer, "Offer another time (the hub's carers).")
     @action(detail=True, methods=["post"])
     def offer(self, request, pk):
         sleepover = access.get_request_for_hub(request.user, _pk(pk))
         body = self._input(SleepoverOfferSerializer)
-        return Response(_detail(services.offer(sleepover, by=request.user, **body)))
+        return Response(_detail(services.offer(sleepover, by=request.user, **body), request.user))
 
     @_action_schema(None, "Take the time the hub offered (the requesting household).")
     @action(detail=True, methods=["post"], url_path="take-offer")
     def take_offer(self, request, pk):
         sleepover = access.get_request_for_requester(request.user, _pk(pk))
         self._input(NoBodySerializer)
-        return Response(_detail(services.take_offer(sleepover, by=request.user)))
+        return Response(_detail(services.take_offer(sleepover, by=request.user), request.user))
 
     @_action_schema(
         SleepoverReasonSerializer,
@@ -535,21 +572,21 @@ class SleepoverRequestViewSet(SleepoverApi, viewsets.GenericViewSet):
     def cancel(self, request, pk):
         sleepover = access.get_request_for_requester(request.user, _pk(pk))
         body = self._input(SleepoverReasonSerializer)
-        return Response(_detail(services.cancel(sleepover, by=request.user, **body)))
+        return Response(_detail(services.cancel(sleepover, by=request.user, **body), request.user))
 
     @_action_schema(None, "The children have arrived at the hub (the hub's carers).")
     @action(detail=True, methods=["post"])
     def arrived(self, request, pk):
         sleepover = access.get_request_for_hub(request.user, _pk(pk))
         self._input(NoBodySerializer)
-        return Response(_detail(services.arrived(sleepover, by=request.user)))
+        return Response(_detail(services.arrived(sleepover, by=request.user), request.user))
 
     @_action_schema(None, "The children have been collected (the hub's carers).")
     @action(detail=True, methods=["post"])
     def collected(self, request, pk):
         sleepover = access.get_request_for_hub(request.user, _pk(pk))
         self._input(NoBodySerializer)
-        return Response(_detail(services.collected(sleepover, by=request.user)))
+        return Response(_detail(services.collected(sleepover, by=request.user), request.user))
 
     @extend_schema(
         request=TemporaryPlacementSerializer,
@@ -567,7 +604,7 @@ class SleepoverRequestViewSet(SleepoverApi, viewsets.GenericViewSet):
         if child is None:
             raise serializers.ValidationError({"child": ["Choose a child you oversee."]})
         created = services.arrange_temporary_placement(child, by=request.user, **body)
-        return Response(_detail(created), status=status.HTTP_201_CREATED)
+        return Response(_detail(created, request.user), status=status.HTTP_201_CREATED)
 
     @_action_schema(
         EndPlacementSerializer,
@@ -591,7 +628,7 @@ class SleepoverRequestViewSet(SleepoverApi, viewsets.GenericViewSet):
         ended = services.end_temporary_placement(
             sleepover, by=request.user, to=to, reason=body["reason"]
         )
-        return Response(_detail(ended))
+        return Response(_detail(ended, request.user))
 
     def _input(self, serializer_class) -> dict:
         serializer = serializer_class(data=self.request.data, context={"user": self.request.user})

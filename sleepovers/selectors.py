@@ -9,7 +9,6 @@ from datetime import date, timedelta
 from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
 
-from constellation import access as constellation_access
 from constellation.models import (
     Carer,
     Child,
@@ -18,7 +17,6 @@ from constellation.models import (
     Household,
     HubCover,
 )
-from people.models import ChildRecordAccess
 
 from .models import (
     ALLOWED,
@@ -182,16 +180,18 @@ def attach_beds(hub: Household, rows: list[Request], by_day=None) -> None:
 def hub_inbox(user, hub: Household, *, rows=None, by_day=None) -> list[Request]:
     """The hub's open requests, most urgent first: every crisis, then what waits for
     the hub's answer, then what waits for an approval or the family, each by start.
-    For a crisis the children's needs and allergies are at hand, so the view of their
-    records is logged."""
+    Each card shows its children as ``access.RequestViewer`` decides (``shown_children``),
+    with the records at hand to those who see them now, and those views are logged."""
     rows = open_requests(user, hub) if rows is None else rows
     attach_beds(hub, rows, by_day)
-    constellation_access.log_full_record_views(
-        user,
-        {c.pk for r in rows if r.is_crisis for c in r.children.all()},
-        channel=ChildRecordAccess.Channel.WEB,
-    )
-    return rows
+    return _shown(user, rows, log=True)
+
+
+def _shown(user, rows: list[Request], *, records: bool = True, log: bool = False):
+    # Imported here: the access helpers import the services, which import this module.
+    from .access import RequestViewer
+
+    return RequestViewer(user).attach(rows, records=records, log=log)
 
 
 def open_requests(user, hub: Household | int) -> list[Request]:
@@ -264,7 +264,9 @@ def cover_duty(user, household_id: int, today: date) -> dict:
     if not covers and not rows:
         return {}
     household = covers[0].stand_in if covers else rows[0].hub
-    hosting = sorted((r for r in rows if r.status not in OPEN), key=lambda r: r.start)
+    hosting = _shown(
+        user, sorted((r for r in rows if r.status not in OPEN), key=lambda r: r.start), log=True
+    )
     for r in hosting:
         r.actions = actions_for(r, is_hub=True, is_requester=False)
     return {
@@ -278,15 +280,18 @@ def cover_duty(user, household_id: int, today: date) -> dict:
 
 
 def household_requests_now(user, household_id: int) -> list[Request]:
-    """A family's requests that are open or not over yet, soonest first."""
-    return list(
+    """A family's requests that are open or not over yet, soonest first, with their
+    children as the user may see them (``shown_children``)."""
+    return _shown(
+        user,
         with_children(
             Request.objects.visible_to(user).filter(
                 household_id=household_id,
                 status__in=OPEN | {Status.ACCEPTED, Status.ARRIVED},
                 end__gte=timezone.now(),
             )
-        ).order_by("start")[:10]
+        ).order_by("start")[:10],
+        records=False,
     )
 
 

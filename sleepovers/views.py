@@ -21,16 +21,13 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from constellation import access as constellation_access
 from constellation.models import (
-    Carer,
     Child,
     Constellation,
     Household,
     HubCover,
 )
 from constellation.services import ActionRefused
-from people.models import ChildRecordAccess
 from people.roles import roles_for
 
 from . import access, selectors, services
@@ -108,9 +105,7 @@ def index(request):
             )
         ).order_by("-created_at", "-pk")
         page = Paginator(rows, 25).get_page(request.GET.get("page"))
-        viewer = access.RequestViewer(request.user)
-        for row in page:
-            row.shown_children = viewer.children(row)
+        access.RequestViewer(request.user).attach(page, records=False)
         context["page"] = page
     return render(request, "sleepovers/index.html", context)
 
@@ -131,6 +126,7 @@ def _my_requests(request, roles):
         Request.objects.visible_to(request.user).filter(household_id=roles.household_id)
     ).order_by("-created_at", "-pk")
     page = Paginator(rows, 25).get_page(request.GET.get("page"))
+    access.RequestViewer(request.user).attach(page, records=False)
     return render(
         request,
         "sleepovers/my_requests.html",
@@ -160,6 +156,7 @@ def _staff_requests(request):
         else:
             status, rows = 400, rows.none()
     page = Paginator(rows.order_by("-created_at", "-pk"), 50).get_page(request.GET.get("page"))
+    access.RequestViewer(user).attach(page, records=False)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -287,10 +284,12 @@ def crisis(request):
 # --- the request page and its live status ---------------------------------------------------
 
 
-def _status_context(user, sleepover: Request) -> dict:
+def _status_context(user, sleepover: Request, viewer: access.RequestViewer | None = None) -> dict:
+    """What the request page and its status fragment show: its children as
+    ``access.RequestViewer`` decides for this user now."""
     is_hub = access.is_hub_carer(user, sleepover)
     is_requester = access.is_requester(user, sleepover)
-    viewer = access.RequestViewer(user)
+    viewer = viewer or access.RequestViewer(user)
     return {
         "sleepover": sleepover,
         "is_hub": is_hub,
@@ -304,18 +303,17 @@ def _status_context(user, sleepover: Request) -> dict:
 
 def _render_request(request, sleepover: Request, *, forms=None, status=200):
     user = request.user
-    context = _status_context(user, sleepover)
+    viewer = access.RequestViewer(user)
+    context = _status_context(user, sleepover, viewer)
     context.update(
         selectors.hub_phones(sleepover.hub),
         forms=forms or {},
         service=sleepover.constellation.service,
         timeline=sleepover.timeline.select_related("by"),
     )
-    if context["is_hub"] and sleepover.is_crisis:
-        context["needs_at_hand"] = True
-        constellation_access.log_full_record_views(
-            user, {c.pk for c in context["children"]}, channel=ChildRecordAccess.Channel.WEB
-        )
+    # Each child's record, for those who see it in full now: the view is logged.
+    context["at_hand"] = any(c.full for c in context["children"])
+    viewer.log(context["children"])
     context["can_end_placement"] = (
         sleepover.kind == Kind.TEMPORARY
         and sleepover.status == Status.ARRIVED
@@ -559,12 +557,7 @@ def nights(request):
     first = form.cleaned_data["month"]
     following = _month_after(first)
     last = following - timedelta(days=1)
-    # The children booked are shown to those who see the hub's children, and to the
-    # carers of the home itself (a stand-in hosting the constellation's children).
-    full = (
-        Constellation.objects.with_full_child_records_for(user).filter(hub=hub).exists()
-        or Carer.objects.current().filter(user=user, household=hub).exists()
-    )
+    full = access.sees_guests(user, hub)
     context.update(
         full=full,
         month=first,

@@ -684,7 +684,9 @@ def test_the_liaison_arranges_a_temporary_placement(world, as_user):
     assert body["kind"] == "temporary"
     assert body["kind_label"] == "Temporary placement"
     assert body["status"] == "requested"
-    assert body["children"] == [{"id": world.child.pk, "preferred_name": "Mara"}]
+    assert [
+        (c["id"], c["preferred_name"], c["age"], c["record"]["last_name"]) for c in body["children"]
+    ] == [(world.child.pk, "Mara", world.child.age, "Quill")]
     assert body["household"] == {"id": world.satellite.pk, "name": "The Ashfords"}
     assert body["hub"]["id"] == world.hub.pk
     assert body["nights"] == 7

@@ -186,12 +186,17 @@ def test_a_crisis_in_the_inbox_has_the_childrens_needs_at_hand_and_it_is_logged(
     assert ChildRecordAccess.objects.filter(user=world.hub_carer, child=world.child).exists()
 
 
-def test_a_planned_request_in_the_inbox_shows_no_needs_and_no_emergency_box(login, world):
+def test_a_planned_request_in_the_inbox_shows_allergies_and_medication_and_no_emergency_box(
+    login, world
+):
     planned = ask(world)
     html = body(login(world.hub_carer).get(url("index")))
-    assert world.child.allergies not in html
+    assert world.child.allergies in html
+    assert world.child.medication_notes in html
+    assert world.child.needs not in html
+    assert world.child.emergency_contacts not in html
     assert f'id="emergency-{planned.pk}"' not in html
-    assert not ChildRecordAccess.objects.filter(user=world.hub_carer).exists()
+    assert ChildRecordAccess.objects.filter(user=world.hub_carer, child=world.child).exists()
 
 
 def test_the_inbox_shows_only_the_hubs_own_requests(login, world):
