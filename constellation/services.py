@@ -213,12 +213,23 @@ def create_household(
 
 @transaction.atomic
 def update_household(household: Household, *, by: User | None, **changes: Any) -> Household:
+    """Change a household's name, address, phones and beds (``HOUSEHOLD_FIELDS``);
+    other keys are ignored. The beds change through the sleepovers' one door for them
+    (``set_usual_beds``: under the hub's lock, refused with ActionRefused when a night
+    from today on would hold more children than beds), before anything else, so that a
+    refusal saves nothing."""
+    from sleepovers.services import set_usual_beds  # sleepovers builds on this app
+
     changed = [f for f in HOUSEHOLD_FIELDS if f in changes and getattr(household, f) != changes[f]]
     if not changed:
         return household
-    for f in changed:
+    if "beds" in changed:
+        household.beds = set_usual_beds(household, by=by, beds=changes["beds"]).beds
+    others = [f for f in changed if f != "beds"]
+    for f in others:
         setattr(household, f, changes[f])
-    _save(household, by=by, update_fields=changed)
+    if others:
+        _save(household, by=by, update_fields=others)
     record_activity(
         service=household.service,
         constellation=current_constellation_of(household),

@@ -165,10 +165,21 @@ def can_answer(user: User, approval: Approval) -> bool:
     )
 
 
+def _lock_subject(approval: Approval) -> None:
+    # What the approval is about (a sleepover) takes its own locks before the
+    # approval's row: the lock order of sleepovers/services/beds.py.
+    signals.approval_deciding.send(
+        sender=Approval, subject_type=approval.subject_type, subject_id=approval.subject_id
+    )
+
+
 @transaction.atomic
 def decide_approval(approval: Approval, *, by: User, approve: bool, note: str = "") -> Approval:
+    _lock_subject(approval)
     approval = (
-        Approval.objects.select_for_update().select_related("child", "decision").get(pk=approval.pk)
+        Approval.objects.select_for_update(of=("self",))
+        .select_related("child", "decision")
+        .get(pk=approval.pk)
     )
     if approval.status != Approval.Status.PENDING:
         raise ActionRefused(
@@ -199,7 +210,8 @@ def decide_approval(approval: Approval, *, by: User, approve: bool, note: str = 
 
 @transaction.atomic
 def withdraw_approval(approval: Approval, *, by: User) -> Approval:
-    approval = Approval.objects.select_for_update().get(pk=approval.pk)
+    _lock_subject(approval)
+    approval = Approval.objects.select_for_update(of=("self",)).get(pk=approval.pk)
     if approval.requested_by_id != by.pk:
         raise ActionRefused("Only the person who asked can withdraw the request.")
     if approval.status != Approval.Status.PENDING:

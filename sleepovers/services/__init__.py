@@ -10,6 +10,8 @@ from .availability import (  # noqa: F401
 from .beds import (  # noqa: F401
     NightFull,
     change_beds,
+    lock_for_approval,
+    set_usual_beds,
     withdraw_bed_change,
 )
 from .cover import (  # noqa: F401

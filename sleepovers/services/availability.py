@@ -16,7 +16,7 @@ from people.models import User
 from ..models import (
     Unavailability,
 )
-from .beds import _require_hub_household
+from .beds import _lock_hub, _require_hub_household
 from .common import _withdraw
 
 
@@ -35,6 +35,7 @@ def add_unavailability(
     PERIOD.check(start, end)
     if not note.strip():
         raise ValidationError({"note": "Say why, in a few words: the families will read it."})
+    _lock_hub(hub.pk)  # an offer checks the availability under this lock
     period = Unavailability.objects.create(hub=hub, start=start, end=end, note=note, created_by=by)
     constellation = Constellation.objects.filter(hub=hub).first()
     record_activity(
@@ -52,7 +53,8 @@ def add_unavailability(
 def withdraw_unavailability(period: Unavailability, *, by: User) -> Unavailability:
     """The hub is available again for the period: families can book it."""
     _require_hub_household(by, period.hub)
-    period = Unavailability.objects.select_for_update().get(pk=period.pk)
+    _lock_hub(period.hub_id)
+    period = Unavailability.objects.select_for_update(of=("self",)).get(pk=period.pk)
     _withdraw(period, by=by)
     record_activity(
         service=period.hub.service,

@@ -193,7 +193,9 @@ def arrange_cover(
     if problem:
         raise ValidationError({"stand_in": problem})
     _check_period(start, end, what="Cover")
-    Constellation.objects.select_for_update().get(pk=constellation.pk)  # one at a time
+    # One at a time; no_key, so the activity rows that refer to the constellation are
+    # not queued behind it (the lock order of services/beds.py).
+    Constellation.objects.select_for_update(no_key=True).get(pk=constellation.pk)
     clash = (
         HubCover.objects.overlapping(start, end)
         .filter(constellation=constellation)
@@ -234,7 +236,9 @@ def end_cover(cover: HubCover, *, by: User) -> HubCover:
     that begins today or later is withdrawn. Requests already sent to the stand-in
     stay with it."""
     _require_manager_of(by, cover.constellation)
-    cover = HubCover.objects.select_for_update().select_related("stand_in").get(pk=cover.pk)
+    cover = (
+        HubCover.objects.select_for_update(of=("self",)).select_related("stand_in").get(pk=cover.pk)
+    )
     today = timezone.localdate()
     if cover.withdrawn_at is not None or cover.end < today:
         raise ActionRefused("This cover is over already.")
