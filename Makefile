@@ -1,4 +1,5 @@
 # The two commands: `make run` (the demo on http://127.0.0.1:8000) and `make test`.
+# `make test-clock` runs the tests of "now" and "today" at sixteen London times.
 PYTHON ?= python3
 PORT ?= 8000
 VENV := .venv
@@ -6,7 +7,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: run test install assets browser lint migrate seed clean bench
+.PHONY: run test test-clock install assets browser lint migrate seed clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +49,31 @@ lint: install
 test: install assets browser lint
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest -n auto
+
+# The tests of "now", "today" and "tonight", each run with every test starting at
+# one London wall-clock time (TEST_CLOCK, read by tests/conftest.py): the small
+# hours, the morning, the evening and the last minute of an ordinary day, of both
+# clock-change days and of 31 December. Every clock runs even when one fails;
+# the summary names the clocks that failed.
+CLOCK_DAYS ?= 2027-02-10 2027-03-28 2027-10-31 2026-12-31
+CLOCK_HOURS ?= 00:30 09:00 17:30 23:59
+# The modules where stays, crises, covers, limits and reviews are reckoned from now
+# (about 220 tests); pass CLOCK_TESTS=tests/sleepovers for a longer sweep.
+CLOCK_TESTS ?= tests/sleepovers/test_services.py tests/sleepovers/test_cover_and_limits.py \
+	tests/delegated_authority/test_services.py
+CLOCK_WORKERS ?= 2
+
+test-clock: install
+	@failed=""; \
+	for day in $(CLOCK_DAYS); do for hour in $(CLOCK_HOURS); do \
+	  clock="$${day}T$${hour}"; \
+	  echo; echo "==== TEST_CLOCK=$$clock (Europe/London) ===="; \
+	  TEST_CLOCK="$$clock" $(BIN)/pytest -q -p no:cacheprovider --reuse-db -n $(CLOCK_WORKERS) \
+	    $(CLOCK_TESTS) || failed="$$failed $$clock"; \
+	done; done; \
+	echo; \
+	if [ -n "$$failed" ]; then echo "==== test-clock: FAILED at$$failed ===="; exit 1; fi; \
+	echo "==== test-clock: passed at every clock ===="
 
 bench: install
 	$(BIN)/python bench/sleepovers.py

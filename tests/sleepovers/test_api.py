@@ -297,7 +297,7 @@ def test_a_crisis_beyond_the_beds_is_accepted_only_as_a_confirmed_emergency(allo
         kind=Kind.CRISIS,
         crisis_reason="overnight",
         start=now,
-        end=now + timedelta(days=1),
+        end=evening(1, 10),  # 24 hours after 00:30 on 31 October is 23:30 the same day
     )
     hub = as_user(allowed.hub_carer)
     response = post(hub, url("sleepover-accept", request.pk))
