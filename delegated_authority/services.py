@@ -8,8 +8,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from constellation.models import Child, Constellation, LiaisonAssignment
-from constellation.services import ActionRefused, current_constellation_of, record_activity
+from constellation.models import Child, LiaisonAssignment
+from constellation.services import ActionRefused, record_activity
 from people.models import User
 
 from . import signals
@@ -25,10 +25,6 @@ class ClauseInput:
     holder: str
     conditions: str = ""
     max_consecutive_nights: int | None = None
-
-
-def _constellation(child: Child) -> Constellation | None:
-    return current_constellation_of(child.household) if child.household_id else None
 
 
 @transaction.atomic
@@ -86,7 +82,7 @@ def create_agreement(
     )
     record_activity(
         service=child.service,
-        constellation=_constellation(child),
+        constellation=constellation_of(child),
         actor=by,
         verb="agreement.signed",
         target=agreement,
@@ -273,7 +269,7 @@ def send_review_reminders(*, today: date | None = None) -> int:
         try:
             with transaction.atomic():
                 ReviewReminder.objects.create(agreement=agreement, kind=kind)
-                constellation = _constellation(agreement.child)
+                constellation = constellation_of(agreement.child)
                 liaison_ids = (
                     list(
                         LiaisonAssignment.objects.current()
