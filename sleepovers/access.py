@@ -148,10 +148,12 @@ STAND_IN_MESSAGE = (
 )
 EXCEPTION_CHILD_MESSAGE = "Choose a child of this constellation, placed in it now."
 PLACEMENT_CHILD_MESSAGE = (
-    "Choose a child placed in one of your constellations. A child already at the hub, "
-    "for a temporary placement or as its own foster child, cannot be chosen."
+    "Choose a child placed in one of your constellations. A child not placed in a "
+    "satellite household, or already at the hub, cannot be chosen."
 )
-DESTINATION_MESSAGE = "Choose a household from the list: one of the service that you oversee."
+DESTINATION_MESSAGE = (
+    "Choose a household from the list. It must be a household of the service that you oversee."
+)
 
 
 def stand_in_choices(user, constellation: Constellation):
