@@ -120,6 +120,22 @@ class ConstellationQuerySet(models.QuerySet):
             | Q(pk__in=_perm_holders(user, "manage_constellation"))
         )
 
+    def of_household_now(self, household):
+        """The constellation ``household`` (a Household or its id) is in today: the one
+        it is the hub of, or the one it is an *active* member of. A proposed membership
+        does not count (the household is not in it yet, and nothing of it is shared),
+        nor a withdrawn or ended one. At most one row: a hub home is never a satellite
+        and a household has one open membership."""
+        household_id = getattr(household, "pk", household)
+        return self.filter(
+            Q(hub_id=household_id)
+            | Q(
+                pk__in=ConstellationMembership.objects.filter(
+                    household_id=household_id, status=ConstellationMembership.Status.ACTIVE
+                ).values("constellation_id")
+            )
+        )
+
     def with_full_child_records_for(self, user):
         if not user.is_authenticated:
             return self.none()

@@ -64,17 +64,10 @@ def _save(obj: Any, *, by: User | None, **kwargs: Any) -> None:
 
 
 def current_constellation_of(household: Household) -> Constellation | None:
-    """The constellation a household belongs to now (as hub, or by an open membership)."""
-    hub_of = Constellation.objects.filter(hub=household).first()
-    if hub_of is not None:
-        return hub_of
-    membership = (
-        ConstellationMembership.objects.open()
-        .filter(household=household)
-        .select_related("constellation")
-        .first()
-    )
-    return membership.constellation if membership else None
+    """The constellation a household is in now, as its hub or an active member
+    (``Constellation.objects.of_household_now``); None for a household only proposed.
+    The activity record files a household's events under it."""
+    return Constellation.objects.of_household_now(household).first()
 
 
 def _sync(*constellations: Constellation | None) -> None:

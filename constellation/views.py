@@ -290,18 +290,7 @@ def household_detail(request, pk):
     )
     for child in children:
         child.full = child.pk in full_ids
-    constellation = (
-        Constellation.objects.visible_to(user)
-        .filter(
-            Q(hub=household)
-            | Q(
-                memberships__household=household,
-                memberships__status__in=ConstellationMembership.OPEN,
-            )
-        )
-        .distinct()
-        .first()
-    )
+    constellation = Constellation.objects.visible_to(user).of_household_now(household).first()
     context = {
         "household": household,
         "constellation": constellation,

@@ -151,6 +151,15 @@ class Approval(models.Model):
         REFUSED = "refused", "Refused"
         WITHDRAWN = "withdrawn", "Withdrawn"
 
+    # The lifecycle: an approval waits, then is answered or withdrawn, once. Only
+    # ``delegated_authority.services._move`` changes ``status``, along this table.
+    ALLOWED = {
+        Status.PENDING: {Status.APPROVED, Status.REFUSED, Status.WITHDRAWN},
+        Status.APPROVED: set(),
+        Status.REFUSED: set(),
+        Status.WITHDRAWN: set(),
+    }
+
     child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="approvals")
     decision = models.ForeignKey(Decision, on_delete=models.PROTECT, related_name="+")
     constellation = models.ForeignKey(

@@ -15,7 +15,6 @@ from constellation.models import (
     Carer,
     Child,
     Constellation,
-    ConstellationMembership,
     HubCover,
     LiaisonAssignment,
 )
@@ -56,17 +55,7 @@ def constellation_of(child: Child) -> Constellation | None:
     """The constellation the child is placed in now, or None."""
     if child.status != Child.Status.PLACED or child.household_id is None:
         return None
-    hub_of = Constellation.objects.filter(hub_id=child.household_id).first()
-    if hub_of is not None:
-        return hub_of
-    membership = (
-        ConstellationMembership.objects.filter(
-            household_id=child.household_id, status=ConstellationMembership.Status.ACTIVE
-        )
-        .select_related("constellation")
-        .first()
-    )
-    return membership.constellation if membership else None
+    return Constellation.objects.of_household_now(child.household_id).first()
 
 
 def relation_to(

@@ -8,8 +8,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from constellation.models import Child, Constellation, LiaisonAssignment
-from constellation.services import ActionRefused, current_constellation_of, record_activity
+from constellation.models import Child, LiaisonAssignment
+from constellation.services import ActionRefused, record_activity
 from people.models import User
 
 from . import signals
@@ -25,10 +25,6 @@ class ClauseInput:
     holder: str
     conditions: str = ""
     max_consecutive_nights: int | None = None
-
-
-def _constellation(child: Child) -> Constellation | None:
-    return current_constellation_of(child.household) if child.household_id else None
 
 
 @transaction.atomic
@@ -86,7 +82,7 @@ def create_agreement(
     )
     record_activity(
         service=child.service,
-        constellation=_constellation(child),
+        constellation=constellation_of(child),
         actor=by,
         verb="agreement.signed",
         target=agreement,
@@ -173,23 +169,17 @@ def _lock_subject(approval: Approval) -> None:
     )
 
 
-@transaction.atomic
-def decide_approval(approval: Approval, *, by: User, approve: bool, note: str = "") -> Approval:
-    _lock_subject(approval)
-    approval = (
-        Approval.objects.select_for_update(of=("self",))
-        .select_related("child", "decision")
-        .get(pk=approval.pk)
-    )
-    if approval.status != Approval.Status.PENDING:
+def _move(approval: Approval, to: str, *, by: User | None, note: str = "") -> Approval:
+    """Move a locked approval along ``Approval.ALLOWED``, recording who decided, when
+    and the note, and writing the activity record. Refused (``ActionRefused``) when
+    the table does not allow the move: an answered or withdrawn approval stays so.
+    Sends no event: each public verb says what follows."""
+    if to not in Approval.ALLOWED[approval.status]:
         raise ActionRefused(
             f"This request was already answered ({approval.get_status_display().lower()})."
         )
-    if not can_answer(by, approval):
-        raise ActionRefused("Only the holder of this decision can answer it.")
-    if not approve and not note.strip():
-        raise ActionRefused("Say why the request is refused: the carer will read it.")
-    approval.status = Approval.Status.APPROVED if approve else Approval.Status.REFUSED
+    before = approval.status
+    approval.status = to
     approval.decided_by = by
     approval.decided_at = timezone.now()
     approval.note = note
@@ -198,29 +188,68 @@ def decide_approval(approval: Approval, *, by: User, approve: bool, note: str = 
         service=approval.child.service,
         constellation=approval.constellation,
         actor=by,
-        verb=f"approval.{approval.status}",
+        verb=f"approval.{to}",
         target=approval,
         summary=f"{approval.decision.label} for {approval.child.known_as}: "
         f"{approval.get_status_display().lower()}",
-        payload={"note": note[:500]},
+        payload={"from": before, "to": to, "note": note[:500]},
     )
+    return approval
+
+
+def _locked(approval: Approval) -> Approval:
+    return (
+        Approval.objects.select_for_update(of=("self",))
+        .select_related("child__service", "decision")
+        .get(pk=approval.pk)
+    )
+
+
+@transaction.atomic
+def decide_approval(approval: Approval, *, by: User, approve: bool, note: str = "") -> Approval:
+    """The holder approves or refuses (a refusal says why: the carer reads it).
+    Refused when the approval is no longer waiting or ``by`` does not hold it."""
+    _lock_subject(approval)
+    approval = _locked(approval)
+    if approval.status == Approval.Status.PENDING and not can_answer(by, approval):
+        raise ActionRefused("Only the holder of this decision can answer it.")
+    if approval.status == Approval.Status.PENDING and not approve and not note.strip():
+        raise ActionRefused("Say why the request is refused: the carer will read it.")
+    to = Approval.Status.APPROVED if approve else Approval.Status.REFUSED
+    _move(approval, to, by=by, note=note)
     signals.approval_decided.send(sender=Approval, approval=approval)
     return approval
 
 
 @transaction.atomic
 def withdraw_approval(approval: Approval, *, by: User) -> Approval:
+    """The person who asked no longer asks. The action that waited for the answer is
+    told (``approval_decided``) and stops. Refused for anyone else, and once answered."""
     _lock_subject(approval)
-    approval = Approval.objects.select_for_update(of=("self",)).get(pk=approval.pk)
+    approval = _locked(approval)
     if approval.requested_by_id != by.pk:
         raise ActionRefused("Only the person who asked can withdraw the request.")
-    if approval.status != Approval.Status.PENDING:
-        raise ActionRefused("This request was already answered.")
-    approval.status = Approval.Status.WITHDRAWN
-    approval.decided_at = timezone.now()
-    approval.save(update_fields=["status", "decided_at"])
+    _move(approval, Approval.Status.WITHDRAWN, by=by)
     signals.approval_decided.send(sender=Approval, approval=approval)
     return approval
+
+
+@transaction.atomic
+def withdraw_approvals(
+    *, subject_type: str, subject_id: int, by: User | None, reason: str
+) -> list[Approval]:
+    """Withdraw every approval still waiting for the action ``subject_type`` /
+    ``subject_id`` (a sleepover declined or cancelled), each with ``reason`` and an
+    activity record; answered ones stay as they are. Returns those withdrawn. Sends
+    no ``approval_decided``: the action itself is what ended, and its caller moves it."""
+    waiting = (
+        Approval.objects.pending()
+        .filter(subject_type=subject_type, subject_id=subject_id)
+        .select_for_update(of=("self",))
+        .select_related("child__service", "decision")
+        .order_by("pk")
+    )
+    return [_move(approval, Approval.Status.WITHDRAWN, by=by, note=reason) for approval in waiting]
 
 
 # --- reviews -----------------------------------------------------------------------
@@ -250,7 +279,7 @@ def send_review_reminders(*, today: date | None = None) -> int:
         try:
             with transaction.atomic():
                 ReviewReminder.objects.create(agreement=agreement, kind=kind)
-                constellation = _constellation(agreement.child)
+                constellation = constellation_of(agreement.child)
                 liaison_ids = (
                     list(
                         LiaisonAssignment.objects.current()

@@ -94,7 +94,7 @@ def roles_for(user) -> Roles:
     if cached is not None:
         return cached
 
-    from constellation.models import Carer, Constellation, ConstellationMembership
+    from constellation.models import Carer, Constellation
     from people.models import StaffRole
 
     staff = list(StaffRole.objects.active().filter(user=user).values_list("role", "service_id"))
@@ -112,14 +112,11 @@ def roles_for(user) -> Roles:
     if carer is not None:
         household_id = carer.household_id
         service_ids.add(carer.household.service_id)
-        hub_ids = frozenset(
-            Constellation.objects.filter(hub_id=household_id).values_list("pk", flat=True)
+        now_in = list(
+            Constellation.objects.of_household_now(household_id).values_list("pk", "hub_id")
         )
-        satellite_ids = frozenset(
-            ConstellationMembership.objects.filter(
-                household_id=household_id, status=ConstellationMembership.Status.ACTIVE
-            ).values_list("constellation_id", flat=True)
-        )
+        hub_ids = frozenset(pk for pk, hub_id in now_in if hub_id == household_id)
+        satellite_ids = frozenset(pk for pk, hub_id in now_in if hub_id != household_id)
     roles = Roles(
         is_admin=user.is_superuser,
         has_admin_site=user.is_active and user.is_staff,

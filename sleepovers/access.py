@@ -4,7 +4,7 @@ visible request the user may not act on."""
 from dataclasses import dataclass
 from functools import cached_property, partial
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import Http404
 
@@ -13,7 +13,7 @@ from constellation.models import Carer, Child, Constellation, Household, HubCove
 from people.models import ChildRecordAccess
 from people.roles import roles_for
 
-from .models import BedChange, Kind, LimitOverride, Request, Unavailability
+from .models import HOSTING, OPEN, BedChange, Kind, LimitOverride, Request, Unavailability
 
 
 def is_hub_carer(user, request: Request) -> bool:
@@ -91,10 +91,8 @@ def hub_of_user(user) -> Household | None:
     carer = Carer.objects.current().filter(user=user).select_related("household").first()
     if carer is None:
         return None
-    constellation = Constellation.objects.filter(hub=carer.household).first() or (
-        Constellation.objects.filter(
-            memberships__household=carer.household, memberships__status="active"
-        ).first()
+    constellation = (
+        Constellation.objects.of_household_now(carer.household_id).select_related("hub").first()
     )
     return constellation.hub if constellation else None
 
@@ -156,6 +154,110 @@ def get_temporary_placement_to_end(user, pk) -> Request:
     if request.kind != Kind.TEMPORARY:
         raise Http404("Not a temporary placement.")
     return request
+
+
+# --- the choice sets: one each, used by the form, the API and the service ----------------
+#
+# A choice outside its set is refused the same way at every door: a 400 naming the
+# field on the page and over the API, and a ``ValidationError`` naming the field from
+# the service (``check_choice``).
+
+STAND_IN_MESSAGE = (
+    "Choose a household from the list. A stand-in is another approved household of "
+    "the service, with carers and beds, that you oversee."
+)
+EXCEPTION_CHILD_MESSAGE = "Choose a child of this constellation, placed in it now."
+PLACEMENT_CHILD_MESSAGE = (
+    "Choose a child placed in one of your constellations. A child not placed in a "
+    "satellite household, or already at the hub, cannot be chosen."
+)
+DESTINATION_MESSAGE = (
+    "Choose a household from the list. It must be a household of the service that you oversee."
+)
+
+
+def stand_in_choices(user, constellation: Constellation):
+    """Households ``user`` may name to stand in for ``constellation``'s hub: approved
+    now (a hub, or an active member of a constellation), of the same fostering
+    service, with a current carer to answer and at least one bed, that the user
+    oversees; never the hub itself. Ordered by name. (The service's
+    ``stand_in_problem`` says why one household is not among them.)"""
+    return (
+        Household.objects.managed_by(user)
+        .approved()
+        .filter(
+            service_id=constellation.service_id,
+            beds__gte=1,
+            pk__in=Carer.objects.current().values("household_id"),
+        )
+        .exclude(pk=constellation.hub_id)
+        .order_by("name")
+    )
+
+
+def children_for_exception(user, constellation: Constellation):
+    """Children whose planned stays ``user`` may let go beyond ``constellation``'s
+    limits: placed now in its hub or an active member household, and overseen by
+    the user. Ordered by the name they are known by."""
+    return (
+        Child.objects.managed_by(user)
+        .placed_in([constellation])
+        .order_by("preferred_name", "first_name", "pk")
+    )
+
+
+def children_for_temporary_placement(user, constellation: Constellation | None = None):
+    """Children ``user`` may arrange a temporary placement at the hub for: placed now in
+    an active satellite household of ``constellation`` (or of any constellation the
+    user oversees) that has a hub, and not already in a temporary placement that is
+    asked, accepted or under way. The hub's own foster children are at the hub
+    already. Ordered by the name they are known by."""
+    managed = Constellation.objects.managed_by(user).filter(hub__isnull=False)
+    if constellation is not None:
+        managed = managed.filter(pk=constellation.pk)
+    staying = Request.objects.filter(kind=Kind.TEMPORARY, status__in=OPEN | HOSTING).values(
+        "children"
+    )
+    return (
+        Child.objects.managed_by(user)
+        .placed_in(managed)
+        .exclude(household__hub_of__isnull=False)
+        .exclude(pk__in=staying)
+        .select_related("household")
+        .order_by("preferred_name", "first_name", "pk")
+    )
+
+
+def move_destinations(user, sleepover: Request):
+    """Households a child may move to when the temporary placement ``sleepover`` ends:
+    any household of the constellation's fostering service that ``user`` oversees,
+    the constellation's own households first (the child keeps the adults and
+    children they know), then by name. Moving on from care in the service (no
+    household) is always a choice."""
+    return (
+        Household.objects.managed_by(user)
+        .filter(service_id=sleepover.constellation.service_id)
+        .constellation_first(sleepover.constellation)
+    )
+
+
+def check_choice(choices, chosen, *, field: str, message: str) -> None:
+    """Refuse ``chosen`` (a model instance, or None for no choice) when it is not in
+    the queryset ``choices``: ``ValidationError({field: message})``."""
+    if chosen is not None and not choices.filter(pk=chosen.pk).exists():
+        raise ValidationError({field: message})
+
+
+def chosen(choices, pk: int | None, *, field: str, message: str):
+    """The object ``pk`` from the set ``choices`` (None for None), for a door that
+    receives an id (the API); ``ValidationError({field: message})`` when it is not
+    in the set (whether it does not exist, is another service's or is not offered)."""
+    if pk is None:
+        return None
+    found = choices.filter(pk=pk).first()
+    if found is None:
+        raise ValidationError({field: message})
+    return found
 
 
 @dataclass(frozen=True)

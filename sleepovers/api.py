@@ -600,9 +600,12 @@ class SleepoverRequestViewSet(SleepoverApi, viewsets.GenericViewSet):
         if not roles_for(request.user).can_manage:
             raise PermissionDenied("Temporary placements are arranged by the liaison worker.")
         body = self._input(TemporaryPlacementSerializer)
-        child = Child.objects.managed_by(request.user).filter(pk=body.pop("child")).first()
-        if child is None:
-            raise serializers.ValidationError({"child": ["Choose a child you oversee."]})
+        child = access.chosen(
+            access.children_for_temporary_placement(request.user),
+            body.pop("child"),
+            field="child",
+            message=access.PLACEMENT_CHILD_MESSAGE,
+        )
         created = services.arrange_temporary_placement(child, by=request.user, **body)
         return Response(_detail(created, request.user), status=status.HTTP_201_CREATED)
 
@@ -616,15 +619,12 @@ class SleepoverRequestViewSet(SleepoverApi, viewsets.GenericViewSet):
     def end_placement(self, request, pk):
         sleepover = access.get_temporary_placement_to_end(request.user, _pk(pk))
         body = self._input(EndPlacementSerializer)
-        to = None
-        if body["to"] is not None:
-            to = (
-                Household.objects.managed_by(request.user)
-                .filter(pk=body["to"], service_id=sleepover.constellation.service_id)
-                .first()
-            )
-            if to is None:
-                raise serializers.ValidationError({"to": ["Choose a household you oversee."]})
+        to = access.chosen(
+            access.move_destinations(request.user, sleepover),
+            body["to"],
+            field="to",
+            message=access.DESTINATION_MESSAGE,
+        )
         ended = services.end_temporary_placement(
             sleepover, by=request.user, to=to, reason=body["reason"]
         )
@@ -849,16 +849,6 @@ class ListByConstellation:
         return self.get_paginated_response(self.serializer_class(page, many=True).data)
 
 
-def _stand_in(user, constellation: Constellation, pk: int) -> Household:
-    household = Household.objects.managed_by(user).filter(pk=pk).first()
-    if household is None:
-        raise serializers.ValidationError({"stand_in": ["Choose a household you oversee."]})
-    problem = services.stand_in_problem(constellation, household)
-    if problem:
-        raise serializers.ValidationError({"stand_in": [problem]})
-    return household
-
-
 @extend_schema(tags=["sleepovers"])
 @extend_schema_view(
     list=extend_schema(
@@ -900,7 +890,12 @@ class HubCoverViewSet(ListByConstellation, SleepoverApi, viewsets.GenericViewSet
         serializer.is_valid(raise_exception=True)
         body = dict(serializer.validated_data)
         constellation = access.get_constellation_to_manage(request.user, body.pop("constellation"))
-        body["stand_in"] = _stand_in(request.user, constellation, body["stand_in"])
+        body["stand_in"] = access.chosen(
+            access.stand_in_choices(request.user, constellation),
+            body["stand_in"],
+            field="stand_in",
+            message=access.STAND_IN_MESSAGE,
+        )
         cover = services.arrange_cover(constellation, by=request.user, **body)
         return Response(HubCoverSerializer(cover).data, status=status.HTTP_201_CREATED)
 
@@ -992,10 +987,12 @@ class LimitOverrideViewSet(ListByConstellation, SleepoverApi, viewsets.GenericVi
         serializer.is_valid(raise_exception=True)
         body = dict(serializer.validated_data)
         constellation = access.get_constellation_to_manage(request.user, body.pop("constellation"))
-        child = Child.objects.managed_by(request.user).filter(pk=body["child"]).first()
-        if child is None:
-            raise serializers.ValidationError({"child": ["Choose a child you oversee."]})
-        body["child"] = child
+        body["child"] = access.chosen(
+            access.children_for_exception(request.user, constellation),
+            body["child"],
+            field="child",
+            message=access.EXCEPTION_CHILD_MESSAGE,
+        )
         override = services.grant_override(constellation, by=request.user, **body)
         return Response(LimitOverrideSerializer(override).data, status=status.HTTP_201_CREATED)
 

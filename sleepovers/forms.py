@@ -27,6 +27,7 @@ from constellation.clock import (
 from constellation.forms import NOTES_MAX, DateInput
 from constellation.models import Child, Household
 
+from . import access
 from .models import MAX_NIGHTS_LIMIT, CrisisReason, Kind, Request, Status
 
 REASON_MAX = Request._meta.get_field("decline_reason").max_length
@@ -347,10 +348,10 @@ class OverrideForm(_PeriodForm):
 
     field_order = ["child", "start", "end", "reason"]
 
-    def __init__(self, *args, children, action: str = "", **kwargs):
+    def __init__(self, *args, user, constellation, action: str = "", **kwargs):
         super().__init__(*args, auto_id="override-%s", **kwargs)
-        self.fields["child"].queryset = children
-        _choice_errors(self.fields["child"], "Choose a child of this constellation.")
+        self.fields["child"].queryset = access.children_for_exception(user, constellation)
+        _choice_errors(self.fields["child"], access.EXCEPTION_CHILD_MESSAGE)
         self.fields["start"].label = "First night"
         self.fields["end"].label = "Last night"
         self.helper = helper("Make the exception", action=action)
@@ -370,10 +371,10 @@ class CoverForm(_PeriodForm):
 
     field_order = ["stand_in", "start", "end", "note"]
 
-    def __init__(self, *args, households, action: str = "", **kwargs):
+    def __init__(self, *args, user, constellation, action: str = "", **kwargs):
         super().__init__(*args, auto_id="cover-%s", **kwargs)
-        self.fields["stand_in"].queryset = households
-        _choice_errors(self.fields["stand_in"], "Choose a household from the list.")
+        self.fields["stand_in"].queryset = access.stand_in_choices(user, constellation)
+        _choice_errors(self.fields["stand_in"], access.STAND_IN_MESSAGE)
         self.fields["end"].label = "Until (the last day)"
         self.helper = helper("Arrange the cover", action=action)
 
@@ -394,10 +395,10 @@ class TemporaryPlacementForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
-    def __init__(self, *args, children, **kwargs):
+    def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["child"].queryset = children
-        _choice_errors(self.fields["child"], "Choose a child placed in one of your constellations.")
+        self.fields["child"].queryset = access.children_for_temporary_placement(user)
+        _choice_errors(self.fields["child"], access.PLACEMENT_CHILD_MESSAGE)
         self.helper = helper("Arrange and agree the temporary placement")
 
     def clean_start(self):
@@ -423,10 +424,10 @@ class EndPlacementForm(forms.Form):
     )
     reason = _reason("Where and why (kept in the placement history)", max_length=200)
 
-    def __init__(self, *args, households, **kwargs):
+    def __init__(self, *args, user, sleepover, **kwargs):
         super().__init__(*args, auto_id="end-%s", **kwargs)
-        self.fields["to"].queryset = households
-        self.fields["to"].error_messages["invalid_choice"] = "Choose a household from the list."
+        self.fields["to"].queryset = access.move_destinations(user, sleepover)
+        self.fields["to"].error_messages["invalid_choice"] = access.DESTINATION_MESSAGE
         self.fields["to"].widget.attrs["class"] = "form-select"
         self.fields["reason"].widget.attrs["class"] = "form-control"
 

@@ -22,7 +22,6 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from constellation.models import (
-    Child,
     Constellation,
     Household,
     HubCover,
@@ -320,9 +319,7 @@ def _render_request(request, sleepover: Request, *, forms=None, status=200):
         and Constellation.objects.managed_by(user).filter(pk=sleepover.constellation_id).exists()
     )
     if context["can_end_placement"] and "end_placement" not in context["forms"]:
-        context["forms"]["end_placement"] = EndPlacementForm(
-            households=end_placement_households(user, sleepover)
-        )
+        context["forms"]["end_placement"] = EndPlacementForm(user=user, sleepover=sleepover)
     context["show_beds"] = sleepover.status in OPEN and bool(sleepover.nights)
     if context["show_beds"]:
         selectors.attach_beds(sleepover.hub, [sleepover])
@@ -720,20 +717,6 @@ def _settings_url(constellation: Constellation) -> str:
     return reverse("sleepovers:constellation", args=[constellation.pk])
 
 
-def _constellation_children(constellation: Constellation):
-    return Child.objects.placed_in([constellation]).order_by("preferred_name", "first_name")
-
-
-def _stand_in_candidates(user, constellation: Constellation):
-    return (
-        Household.objects.managed_by(user)
-        .approved()
-        .filter(service=constellation.service, beds__gte=1)
-        .exclude(pk=constellation.hub_id)
-        .order_by("name")
-    )
-
-
 def _render_settings(request, constellation, *, forms=None, status=200):
     user = request.user
     today = timezone.localdate()
@@ -752,12 +735,14 @@ def _render_settings(request, constellation, *, forms=None, status=200):
         ),
         "override_form": forms.get("override")
         or OverrideForm(
-            children=_constellation_children(constellation),
+            user=user,
+            constellation=constellation,
             action=reverse("sleepovers:grant_override", args=[constellation.pk]),
         ),
         "cover_form": forms.get("cover")
         or CoverForm(
-            households=_stand_in_candidates(user, constellation),
+            user=user,
+            constellation=constellation,
             action=reverse("sleepovers:arrange_cover", args=[constellation.pk]),
         ),
         "overrides": LimitOverride.objects.now_or_coming(today)
@@ -817,7 +802,7 @@ def grant_override(request, pk):
     return _settings_action(
         request,
         constellation,
-        OverrideForm(request.POST, children=_constellation_children(constellation)),
+        OverrideForm(request.POST, user=request.user, constellation=constellation),
         "override",
         lambda data: services.grant_override(constellation, by=request.user, **data),
         lambda o: (
@@ -846,7 +831,7 @@ def arrange_cover(request, pk):
     return _settings_action(
         request,
         constellation,
-        CoverForm(request.POST, households=_stand_in_candidates(request.user, constellation)),
+        CoverForm(request.POST, user=request.user, constellation=constellation),
         "cover",
         lambda data: services.arrange_cover(constellation, by=request.user, **data),
         lambda c: (
@@ -873,26 +858,13 @@ def end_cover(request, pk):
 # --- temporary placements -------------------------------------------------------------------
 
 
-def _placeable_children(user):
-    """Children the liaison worker may arrange a temporary placement for: placed in a
-    satellite household of a constellation they manage that has a hub."""
-    managed = Constellation.objects.managed_by(user).filter(hub__isnull=False)
-    return (
-        Child.objects.managed_by(user)
-        .placed_in(managed)
-        .exclude(household__hub_of__isnull=False)
-        .select_related("household")
-        .order_by("preferred_name", "first_name")
-    )
-
-
 @login_required
 @GET_POST
 def temporary(request):
     user = request.user
     if not roles_for(user).can_manage:
         raise PermissionDenied("Temporary placements are arranged by the liaison worker.")
-    form = TemporaryPlacementForm(_posted(request), children=_placeable_children(user))
+    form = TemporaryPlacementForm(_posted(request), user=user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -920,16 +892,6 @@ def temporary(request):
     )
 
 
-def end_placement_households(user, sleepover: Request):
-    """Where the child may move: the constellation's households first, then the
-    service's other households the user manages."""
-    return (
-        Household.objects.managed_by(user)
-        .filter(service_id=sleepover.constellation.service_id)
-        .constellation_first(sleepover.constellation)
-    )
-
-
 @login_required
 @require_POST
 def end_placement(request, pk):
@@ -940,9 +902,7 @@ def end_placement(request, pk):
         lambda data: services.end_temporary_placement(
             sleepover, by=request.user, to=data["to"], reason=data["reason"]
         ),
-        form=EndPlacementForm(
-            request.POST, households=end_placement_households(request.user, sleepover)
-        ),
+        form=EndPlacementForm(request.POST, user=request.user, sleepover=sleepover),
         key="end_placement",
         done=lambda r: "The move is recorded in the placement history.",
     )

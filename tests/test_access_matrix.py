@@ -949,6 +949,7 @@ def test_api_writes(client, matrix, name):
 def test_the_temporary_placement_api_arranges_nothing_for_who_does_not_oversee_the_child(
     client, matrix
 ):
+    from sleepovers.access import PLACEMENT_CHILD_MESSAGE
     from sleepovers.models import Kind, Request
 
     url = reverse("api:sleepover-temporary")
@@ -966,7 +967,7 @@ def test_the_temporary_placement_api_arranges_nothing_for_who_does_not_oversee_t
         response = client.post(url, _temporary_body(matrix), content_type="application/json")
         assert response.status_code == status, (who, response.status_code)
         if status == 400:
-            assert response.json() == {"child": ["Choose a child you oversee."]}, who
+            assert response.json() == {"child": [PLACEMENT_CHILD_MESSAGE]}, who
     assert not Request.objects.filter(kind=Kind.TEMPORARY).exists()
 
 

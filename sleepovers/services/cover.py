@@ -18,6 +18,7 @@ from constellation.services import ActionRefused, record_activity
 from delegated_authority import rules
 from people.models import User
 
+from .. import access
 from ..models import (
     MAX_NIGHTS_LIMIT,
     Kind,
@@ -120,6 +121,12 @@ def grant_override(
     _require_manager_of(by, constellation)
     if rules.constellation_of(child) != constellation:
         raise ValidationError({"child": "Choose a child placed in this constellation."})
+    access.check_choice(
+        access.children_for_exception(by, constellation),
+        child,
+        field="child",
+        message=access.EXCEPTION_CHILD_MESSAGE,
+    )
     _check_period(start, end, what="An exception")
     if not reason.strip():
         raise ValidationError({"reason": "Say why: it is kept with the exception."})
@@ -192,6 +199,12 @@ def arrange_cover(
     problem = stand_in_problem(constellation, stand_in)
     if problem:
         raise ValidationError({"stand_in": problem})
+    access.check_choice(
+        access.stand_in_choices(by, constellation),
+        stand_in,
+        field="stand_in",
+        message=access.STAND_IN_MESSAGE,
+    )
     _check_period(start, end, what="Cover")
     # One at a time; no_key, so the activity rows that refer to the constellation are
     # not queued behind it (the lock order of services/beds.py).

@@ -17,6 +17,7 @@ from constellation.models import (
 from constellation.services import ActionRefused, record_activity
 from people.models import User
 
+from .. import access
 from ..models import (
     Kind,
     Night,
@@ -64,6 +65,12 @@ def arrange_temporary_placement(
         raise ValidationError(
             {"child": f"{child.known_as}'s household is not in a constellation with a hub."}
         )
+    access.check_choice(
+        access.children_for_temporary_placement(by),
+        child,
+        field="child",
+        message=access.PLACEMENT_CHILD_MESSAGE,
+    )
     start, end = _as_aware(start), _as_aware(expected_end, end=True)
     if end <= start:
         raise ValidationError({"expected_end": "The expected end must be after the start."})
@@ -119,6 +126,9 @@ def end_temporary_placement(
         raise ActionRefused("Only the constellation's liaison worker records the move.")
     if not reason.strip():
         raise ActionRefused("Say where the child moves and why.")
+    access.check_choice(
+        access.move_destinations(by, request), to, field="to", message=access.DESTINATION_MESSAGE
+    )
     request = lock_for_action(request)
     if request.status != Status.ARRIVED:
         raise ActionRefused("The child has not arrived at the hub.")

@@ -510,9 +510,12 @@ def cancel(request: Request, *, by: User, reason: str) -> Request:
 
 
 def _withdraw_approvals(request: Request, *, by: User | None) -> None:
-    Approval.objects.filter(
-        subject_type="sleepover", subject_id=request.pk, status=Approval.Status.PENDING
-    ).update(status=Approval.Status.WITHDRAWN, decided_at=timezone.now())
+    authority.withdraw_approvals(
+        subject_type="sleepover",
+        subject_id=request.pk,
+        by=by,
+        reason=request.decline_reason or request.cancel_reason,
+    )
 
 
 # A child may arrive a little before the time asked (the family is early).

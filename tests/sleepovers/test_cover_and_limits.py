@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from constellation import services as people
-from constellation.models import Activity, Child, Constellation, HubCover
+from constellation.models import Activity, Child, Constellation, Household, HubCover
 from constellation.services import ActionRefused
 from delegated_authority import rules
 from delegated_authority import services as authority
@@ -73,10 +73,15 @@ def crisis_now(world, *, reason=CrisisReason.COMPOSURE):
 
 
 def cover(world, stand_in, first: int, last: int, *, by=None, note="Hub family on holiday"):
-    """Cover of the world's hub by ``stand_in`` from ``first`` to ``last`` days ahead."""
+    """Cover of the world's hub by ``stand_in`` from ``first`` to ``last`` days ahead,
+    arranged by the liaison worker, or by a manager when the liaison worker does not
+    oversee the stand-in (another constellation's hub)."""
+    if by is None:
+        overseen = Household.objects.managed_by(world.liaison).filter(pk=stand_in.pk).exists()
+        by = world.liaison if overseen else world.manager
     return services.arrange_cover(
         world.constellation,
-        by=by or world.liaison,
+        by=by,
         stand_in=stand_in,
         start=day(first),
         end=day(last),
@@ -309,16 +314,17 @@ def test_the_stand_ins_own_unavailability_refuses_a_stay_during_the_cover(world,
 # --- arranging cover: who and which household -------------------------------------------
 
 
-def test_a_liaison_worker_arranges_cover_and_it_is_recorded(world):
-    arranged = cover(world, other_hub(world), 2, 4, note="  Hub carers at a wedding  ")
+def test_a_liaison_worker_arranges_cover_and_it_is_recorded(world, stand_in):
+    home = stand_in.household
+    arranged = cover(world, home, 2, 4, note="  Hub carers at a wedding  ")
     arranged.refresh_from_db()
-    assert (arranged.stand_in, arranged.start, arranged.end) == (other_hub(world), day(2), day(4))
+    assert (arranged.stand_in, arranged.start, arranged.end) == (home, day(2), day(4))
     assert arranged.arranged_by == world.liaison
     assert arranged.note == "Hub carers at a wedding"
     row = activity("hub.cover_arranged", arranged)
     assert row is not None
     assert (row.actor, row.constellation) == (world.liaison, world.constellation)
-    assert "Hillside Hub covers for the hub" in row.summary
+    assert "The Fairweathers covers for the hub" in row.summary
     assert arranged.history.count() == 1
 
 
