@@ -11,7 +11,6 @@ from constellation.clock import TEMPORARY
 from constellation.models import (
     Child,
     Constellation,
-    ConstellationMembership,
     Household,
 )
 from constellation.services import ActionRefused, record_activity
@@ -54,14 +53,12 @@ def arrange_temporary_placement(
         raise ActionRefused("Only the child's liaison worker arranges a temporary placement.")
     if child.status != Child.Status.PLACED or child.household_id is None:
         raise ValidationError({"child": f"{child.known_as} is not placed in a household."})
-    membership = (
-        ConstellationMembership.objects.filter(
-            household_id=child.household_id, status=ConstellationMembership.Status.ACTIVE
-        )
-        .select_related("constellation__hub", "constellation__service")
+    constellation = (
+        Constellation.objects.of_household_now(child.household_id)
+        .select_related("hub", "service")
         .first()
     )
-    if membership is None or membership.constellation.hub is None:
+    if constellation is None or constellation.hub is None:
         raise ValidationError(
             {"child": f"{child.known_as}'s household is not in a constellation with a hub."}
         )
@@ -79,7 +76,6 @@ def arrange_temporary_placement(
             {"expected_end": "A temporary placement is arranged for at most a year."}
         )
     TEMPORARY.check(start, end, end_field="expected_end")
-    constellation = membership.constellation
     # While a stand-in covers for the hub, the placement starts with it.
     hub, cover = _route(constellation, Kind.TEMPORARY, start, nights_between(start, end))
     request = Request.objects.create(

@@ -10,7 +10,7 @@ from constellation.clock import CRISIS, PLANNED, at_hour, parse_local
 from constellation.models import (
     Carer,
     Child,
-    ConstellationMembership,
+    Constellation,
     Household,
 )
 from constellation.services import ActionRefused, record_activity
@@ -112,18 +112,16 @@ def create_request(
     if carer is None:
         raise ValidationError({"household": "Only a foster carer of a household can ask."})
     household = carer.household
-    membership = (
-        ConstellationMembership.objects.filter(
-            household=household, status=ConstellationMembership.Status.ACTIVE
-        )
-        .select_related("constellation__hub", "constellation__service")
+    constellation = (
+        Constellation.objects.of_household_now(household)
+        .exclude(hub=household)  # the hub's own carers do not ask their own hub
+        .select_related("hub", "service")
         .first()
     )
-    if membership is None:
+    if constellation is None:
         raise ValidationError(
             {"household": "Your household is not an active member of a constellation."}
         )
-    constellation = membership.constellation
     if constellation.hub is None:
         raise ValidationError({"hub": "The constellation has no hub home yet."})
     asked_hub = hub
