@@ -43,14 +43,9 @@ def arrange_temporary_placement(
 ) -> Request:
     """When a placement ends suddenly, the liaison worker arranges for the child to stay
     at the hub while a new placement is found. The arrangement is the liaison worker's
-    recorded agreement; the hub carer then accepts it against the beds."""
-    from people.roles import roles_for
-
-    if (
-        not Child.objects.managed_by(by).filter(pk=child.pk).exists()
-        or not roles_for(by).can_manage
-    ):
-        raise ActionRefused("Only the child's liaison worker arranges a temporary placement.")
+    recorded agreement; the hub carer then accepts it against the beds. Who may
+    arrange it is the choice set ``access.children_for_temporary_placement`` (the
+    child's liaison worker or a manager), asserted here."""
     if child.status != Child.Status.PLACED or child.household_id is None:
         raise ValidationError({"child": f"{child.known_as} is not placed in a household."})
     constellation = (
@@ -113,13 +108,12 @@ def end_temporary_placement(
     request: Request, *, by: User, to: Household | None, reason: str
 ) -> Request:
     """The child leaves the hub for a new placement (ideally a household of the same
-    constellation): the move is recorded in the placement history."""
+    constellation): the move is recorded in the placement history. Who may record it
+    is decided by ``access.get_temporary_placement_to_end``."""
     from constellation import services as people
 
     if request.kind != Kind.TEMPORARY:
         raise ActionRefused("Only a temporary placement ends with a move.")
-    if not Constellation.objects.managed_by(by).filter(pk=request.constellation_id).exists():
-        raise ActionRefused("Only the constellation's liaison worker records the move.")
     if not reason.strip():
         raise ActionRefused("Say where the child moves and why.")
     access.check_choice(
