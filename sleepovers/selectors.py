@@ -121,8 +121,8 @@ HOME_AVAILABILITY_DAYS = 14
 # The inbox shows every open crisis (up to this many: more at once is a flood that the
 # phone and the liaison worker handle, and the rest follow on the next pages), then
 # the most urgent of what waits, a page at a time; the hub's home page a shorter list.
-INBOX_CRISES = 20
-INBOX_PAGE = 20
+INBOX_CRISES = 10
+INBOX_PAGE = 10
 HOME_INBOX = 5
 # A stand-in's home lists the stays it hosts up to this many, soonest first.
 HOSTING_SHOWN = 20
@@ -187,27 +187,31 @@ def attach_beds(hub: Household, rows: list[Request], by_day=None) -> None:
 
 
 def by_urgency(requests, now):
-    """Open requests most urgent first, ordered in the database: every crisis, then
-    what is not over yet before what is (a stay whose time has passed can no longer
-    be given), then what waits for the hub's answer before what waits for an approval
-    or the family's reply to an offer, each by start."""
+    """Open requests most urgent first, ordered in the database: every crisis not over
+    yet, then the rest of what is not over yet, then what is (a stay whose time has
+    passed can no longer be given); within each, what waits for the hub's answer before
+    what waits for an approval or the family's reply to an offer, then by start."""
     return requests.annotate(
-        crisis_rank=Case(When(kind=Kind.CRISIS, then=Value(0)), default=Value(1)),
-        passed_rank=Case(When(end__lte=now, then=Value(1)), default=Value(0)),
+        over_rank=Case(
+            When(end__lte=now, then=Value(2)),
+            When(kind=Kind.CRISIS, then=Value(0)),
+            default=Value(1),
+        ),
         status_rank=Case(
             When(status=Status.REQUESTED, then=Value(0)),
             When(status=Status.AWAITING_APPROVAL, then=Value(1)),
             default=Value(2),
         ),
-    ).order_by("crisis_rank", "passed_rank", "status_rank", "start", "pk")
+    ).order_by("over_rank", "status_rank", "start", "pk")
 
 
 @dataclass
 class InboxPage:
     """One page of a hub's open requests, most urgent first (iterate it for the
-    requests). The first page holds every open crisis (up to ``INBOX_CRISES``) and then
-    ``size`` of what waits; each further page the next ``size``. ``total`` counts every
-    open request, ``crises`` the open crises, ``rest`` those after this page."""
+    requests). The first page holds the crises not over yet (up to ``INBOX_CRISES``)
+    and ``size`` more in order of urgency; each further page the next ``size``.
+    ``total`` counts every open request, ``crises`` the crises not over yet, ``rest``
+    those after this page."""
 
     rows: list[Request]
     number: int
@@ -242,12 +246,13 @@ class InboxPage:
         return self.number - 1
 
 
-def inbox_counts(requests, **more) -> dict[str, int]:
+def inbox_counts(requests, now, **more) -> dict[str, int]:
     """How many of ``requests`` are open (``total``) and how many of those are crises
-    (``crises``), with the ``more`` aggregates asked for, in one COUNT query."""
+    not over yet at ``now`` (``crises``), with the ``more`` aggregates asked for, in one
+    COUNT query."""
     return requests.aggregate(
         total=Count("pk", filter=Q(status__in=OPEN)),
-        crises=Count("pk", filter=Q(status__in=OPEN, kind=Kind.CRISIS)),
+        crises=Count("pk", filter=Q(status__in=OPEN, kind=Kind.CRISIS, end__gt=now)),
         **more,
     )
 
@@ -260,7 +265,7 @@ def inbox_page(
     (none when ``counts``, from ``inbox_counts``, are given), one query for the rows and
     one for their children, whatever the number open."""
     now = now or timezone.now()
-    counts = counts or inbox_counts(requests)
+    counts = counts or inbox_counts(requests, now)
     total, crises = counts["total"], counts["crises"]
     first = min(crises, INBOX_CRISES) + size
     pages = 1 + max(0, -(-(total - first) // size))
@@ -371,7 +376,7 @@ def cover_duty(user, household_id: int, today: date, *, page: int = 1) -> dict:
     now = timezone.now()
     mine = Request.objects.visible_to(user).filter(hub=household_id)
     hosts = Q(status__in=HOSTING, end__gte=now)
-    counts = inbox_counts(mine, hosting=Count("pk", filter=hosts))
+    counts = inbox_counts(mine, now, hosting=Count("pk", filter=hosts))
     if not covers and not counts["total"] and not counts["hosting"]:
         return {}
     hosting = list(
