@@ -51,6 +51,7 @@ test: install assets browser lint
 
 bench: install
 	$(BIN)/python bench/sleepovers.py
+	$(BIN)/python bench/pages.py
 
 clean:
 	rm -rf $(VENV) node_modules var
