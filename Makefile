@@ -77,6 +77,7 @@ test-clock: install
 
 bench: install
 	$(BIN)/python bench/sleepovers.py
+	$(BIN)/python bench/pages.py
 
 clean:
 	rm -rf $(VENV) node_modules var

@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Case, Count, Prefetch, Q, Value, When
 from django.utils import timezone
 
 from constellation.models import (
@@ -20,8 +20,10 @@ from constellation.models import (
 
 from .models import (
     ALLOWED,
+    HOSTING,
     OPEN,
     BedChange,
+    Kind,
     Night,
     Request,
     Status,
@@ -111,12 +113,17 @@ def nights_for_families(
     return list(days.values()), covers
 
 
-# Within the crisis-first inbox: what waits for the hub's answer comes before what
-# waits for someone else (an approval, the family's reply to an offer).
 # The satellite home page shows the hub's free beds this far ahead, in days.
 HOME_AVAILABILITY_DAYS = 14
 
-URGENCY = {Status.REQUESTED: 0, Status.AWAITING_APPROVAL: 1, Status.OFFERED: 2}
+# The inbox shows every open crisis (up to this many: more at once is a flood that the
+# phone and the liaison worker handle, and the rest follow on the next pages), then
+# the most urgent of what waits, a page at a time; the hub's home page a shorter list.
+INBOX_CRISES = 10
+INBOX_PAGE = 10
+HOME_INBOX = 5
+# A stand-in's home lists the stays it hosts up to this many, soonest first.
+HOSTING_SHOWN = 20
 
 
 @dataclass(frozen=True)
@@ -177,14 +184,124 @@ def attach_beds(hub: Household, rows: list[Request], by_day=None) -> None:
         r.away_note = next((i.unavailable for i in infos if i.unavailable), "")
 
 
-def hub_inbox(user, hub: Household, *, rows=None, by_day=None) -> list[Request]:
-    """The hub's open requests, most urgent first: every crisis, then what waits for
-    the hub's answer, then what waits for an approval or the family, each by start.
-    Each card shows its children as ``access.RequestViewer`` decides (``shown_children``),
-    with the records at hand to those who see them now, and those views are logged."""
-    rows = open_requests(user, hub) if rows is None else rows
-    attach_beds(hub, rows, by_day)
-    return _shown(user, rows, log=True)
+def by_urgency(requests, now):
+    """Open requests most urgent first, ordered in the database: every crisis not over
+    yet, then the rest of what is not over yet, then what is (a stay whose time has
+    passed can no longer be given); within each, what waits for the hub's answer before
+    what waits for an approval or the family's reply to an offer, then by start."""
+    return requests.annotate(
+        over_rank=Case(
+            When(end__lte=now, then=Value(2)),
+            When(kind=Kind.CRISIS, then=Value(0)),
+            default=Value(1),
+        ),
+        status_rank=Case(
+            When(status=Status.REQUESTED, then=Value(0)),
+            When(status=Status.AWAITING_APPROVAL, then=Value(1)),
+            default=Value(2),
+        ),
+    ).order_by("over_rank", "status_rank", "start", "pk")
+
+
+@dataclass
+class InboxPage:
+    """One page of a hub's open requests, most urgent first (iterate it for the
+    requests). The first page holds the crises not over yet (up to ``INBOX_CRISES``)
+    and ``size`` more in order of urgency; each further page the next ``size``.
+    ``total`` counts every open request, ``crises`` the crises not over yet, ``rest``
+    those after this page."""
+
+    rows: list[Request]
+    number: int
+    pages: int
+    total: int
+    crises: int
+    rest: int
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __bool__(self) -> bool:
+        return bool(self.rows)
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.pages
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+
+def inbox_counts(requests, now, **more) -> dict[str, int]:
+    """How many of ``requests`` are open (``total``) and how many of those are crises
+    not over yet at ``now`` (``crises``), with the ``more`` aggregates asked for, in one
+    COUNT query."""
+    return requests.aggregate(
+        total=Count("pk", filter=Q(status__in=OPEN)),
+        crises=Count("pk", filter=Q(status__in=OPEN, kind=Kind.CRISIS, end__gt=now)),
+        **more,
+    )
+
+
+def inbox_page(
+    requests, *, page: int = 1, size: int = INBOX_PAGE, now=None, counts=None
+) -> InboxPage:
+    """Slice ``requests`` (open requests, visible to the viewer, of one hub) into the
+    page asked for, 1-based (out of range gives the nearest page): one COUNT query
+    (none when ``counts``, from ``inbox_counts``, are given), one query for the rows and
+    one for their children, whatever the number open."""
+    now = now or timezone.now()
+    counts = counts or inbox_counts(requests, now)
+    total, crises = counts["total"], counts["crises"]
+    first = min(crises, INBOX_CRISES) + size
+    pages = 1 + max(0, -(-(total - first) // size))
+    number = min(max(page, 1), pages)
+    start = 0 if number == 1 else first + (number - 2) * size
+    stop = first if number == 1 else start + size
+    shown = by_urgency(with_children(requests).select_related("hub"), now)
+    rows = list(shown[start:stop]) if total else []
+    for r in rows:
+        r.actions = actions_for(r, is_hub=True, is_requester=False)
+    return InboxPage(
+        rows=rows,
+        number=number,
+        pages=pages,
+        total=total,
+        crises=crises,
+        rest=max(total - start - len(rows), 0),
+    )
+
+
+def hub_inbox(
+    user, hub: Household | int, *, page: int = 1, size: int = INBOX_PAGE, now=None, counts=None
+) -> InboxPage:
+    """A page of the hub's open requests that ``user`` sees, most urgent first (see
+    ``by_urgency`` and ``InboxPage``), each overnight one with its fewest free beds
+    (read over the nights of the shown requests only). A bounded number of queries
+    whatever the number of open requests. Each card shows its children as
+    ``access.RequestViewer`` decides (``shown_children``), and the full records shown
+    are logged."""
+    inbox = _open_page(user, hub, page=page, size=size, now=now, counts=counts)
+    if inbox.rows:
+        attach_beds(inbox.rows[0].hub, inbox.rows)
+    inbox.rows = _shown(user, inbox.rows, log=True)
+    return inbox
+
+
+def _open_page(user, hub, **kwargs) -> InboxPage:
+    return inbox_page(Request.objects.visible_to(user).open().filter(hub=hub), **kwargs)
 
 
 def _shown(user, rows: list[Request], *, records: bool = True, log: bool = False):
@@ -194,27 +311,20 @@ def _shown(user, rows: list[Request], *, records: bool = True, log: bool = False
     return RequestViewer(user).attach(rows, records=records, log=log)
 
 
-def open_requests(user, hub: Household | int) -> list[Request]:
-    return as_inbox(list(Request.objects.visible_to(user).inbox_of(hub)))
-
-
-def as_inbox(rows: list[Request]) -> list[Request]:
-    rows.sort(key=lambda r: (not r.is_crisis, URGENCY[Status(r.status)], r.start))
-    for r in rows:
-        r.actions = actions_for(r, is_hub=True, is_requester=False)
-    return rows
-
-
 def hub_home(user, hub: Household, today: date) -> dict:
-    """The hub carer's home page: the inbox, and tonight and the six nights after with
-    the children booked, from one read of the nights both cover."""
+    """The hub carer's home page: the most urgent open requests (every crisis, then
+    ``HOME_INBOX`` of what waits; ``inbox.total`` counts them all, as in ``hub_inbox``),
+    and tonight and the six nights after with the children booked, from one read of
+    the nights both cover."""
     last = today + timedelta(days=6)
-    rows = open_requests(user, hub)
-    by_day = {n.date: n for n in nights(hub, *span(rows, today, last))}
+    inbox = _open_page(user, hub, size=HOME_INBOX)
+    by_day = {n.date: n for n in nights(hub, *span(inbox.rows, today, last))}
+    attach_beds(hub, inbox.rows, by_day)
+    inbox.rows = _shown(user, inbox.rows, log=True)
     guests = guests_by_night(hub, today, last)
     week = [today + timedelta(days=i) for i in range(7)]
     return {
-        "inbox": hub_inbox(user, hub, rows=rows, by_day=by_day),
+        "inbox": inbox,
         "week": [{"night": by_day[day], "guests": guests.get(day, [])} for day in week],
         # Who covers for this hub, and whom this hub covers for, now or coming.
         "covers": list(
@@ -251,32 +361,34 @@ def hub_availability(constellation: Constellation, first: date, last: date) -> d
     }
 
 
-def cover_duty(user, household_id: int, today: date) -> dict:
-    """For a household standing in for a hub: its covers now or coming, the requests
-    sent to it to answer, and the stays it hosts (to record arrivals and
-    collections). Empty when it covers nothing and has none: two queries then."""
+def cover_duty(user, household_id: int, today: date, *, page: int = 1) -> dict:
+    """For a household standing in for a hub: its covers now or coming, a page of the
+    open requests sent to it to answer (as the hub's inbox, see ``hub_inbox``), and the
+    ``HOSTING_SHOWN`` soonest stays it hosts (to record arrivals and collections).
+    Empty when it covers nothing and has none: two queries then."""
     covers = list(
         HubCover.objects.now_or_coming(today)
         .filter(stand_in_id=household_id)
         .select_related("constellation", "stand_in")
     )
-    rows = list(Request.objects.visible_to(user).to_answer_or_host(household_id, timezone.now()))
-    if not covers and not rows:
+    now = timezone.now()
+    mine = Request.objects.visible_to(user).filter(hub=household_id)
+    hosts = Q(status__in=HOSTING, end__gte=now)
+    counts = inbox_counts(mine, now, hosting=Count("pk", filter=hosts))
+    if not covers and not counts["total"] and not counts["hosting"]:
         return {}
-    household = covers[0].stand_in if covers else rows[0].hub
     hosting = _shown(
-        user, sorted((r for r in rows if r.status not in OPEN), key=lambda r: r.start), log=True
+        user,
+        with_children(mine.filter(hosts))
+        .select_related("hub")
+        .order_by("start", "pk")[:HOSTING_SHOWN],
+        log=True,
     )
+    inbox = hub_inbox(user, household_id, page=page, now=now, counts=counts)
+    household = covers[0].stand_in if covers else [*inbox.rows, *hosting][0].hub
     for r in hosting:
         r.actions = actions_for(r, is_hub=True, is_requester=False)
-    return {
-        "stand_in": household,
-        "covering": covers,
-        "cover_inbox": hub_inbox(
-            user, household, rows=as_inbox([r for r in rows if r.status in OPEN])
-        ),
-        "hosting": hosting,
-    }
+    return {"stand_in": household, "covering": covers, "cover_inbox": inbox, "hosting": hosting}
 
 
 def household_requests_now(user, household_id: int) -> list[Request]:

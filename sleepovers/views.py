@@ -109,15 +109,19 @@ def index(request):
     return render(request, "sleepovers/index.html", context)
 
 
+def _page_number(request, key: str = "page") -> int:
+    """The page asked for in the query string; anything but a whole number is the
+    first page (the selector takes an out-of-range number as the nearest page)."""
+    value = request.GET.get(key, "")
+    return int(value) if value.isascii() and value.isdigit() else 1
+
+
 def _inbox(request):
     hub = access.hub_of_user(request.user)
     if hub is None:
         return render(request, "sleepovers/index.html")
-    return render(
-        request,
-        "sleepovers/inbox.html",
-        {"hub": hub, "inbox": selectors.hub_inbox(request.user, hub)},
-    )
+    inbox = selectors.hub_inbox(request.user, hub, page=_page_number(request))
+    return render(request, "sleepovers/inbox.html", {"hub": hub, "inbox": inbox})
 
 
 def _my_requests(request, roles):
@@ -132,7 +136,12 @@ def _my_requests(request, roles):
         {
             "page": page,
             "can_book": not roles.is_hub_carer,
-            **selectors.cover_duty(request.user, roles.household_id, timezone.localdate()),
+            **selectors.cover_duty(
+                request.user,
+                roles.household_id,
+                timezone.localdate(),
+                page=_page_number(request, "cover_page"),
+            ),
         },
     )
 
