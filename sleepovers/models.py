@@ -111,17 +111,16 @@ def night_span(night: date) -> tuple[datetime, datetime]:
 def nights_between(start: datetime, end: datetime) -> list[date]:
     """The nights (dates, each naming the evening the night begins) that the span from
     ``start`` to ``end`` (aware datetimes) covers any part of, in order. Empty for a
-    span inside one day, 07:00 to 21:00."""
-    first = timezone.localtime(start).date() - timedelta(days=1)
-    last = timezone.localtime(end).date()
-    found = []
-    day = first
-    while day <= last:
-        begins, ends = night_span(day)
-        if start < ends and end > begins:
-            found.append(day)
-        day += timedelta(days=1)
-    return found
+    span inside one day, 07:00 to 21:00.
+
+    Read on London wall-clock times: the boundaries (21:00, 07:00) never fall in the
+    hour a clock change skips or repeats, so comparing wall-clock times with them
+    orders the moments as comparing instants would (``night_span`` gives the
+    instants)."""
+    first_local, last_local = timezone.localtime(start), timezone.localtime(end)
+    first = first_local.date() - timedelta(days=1 if first_local.time() < NIGHT_ENDS else 0)
+    last = last_local.date() - timedelta(days=0 if last_local.time() > NIGHT_STARTS else 1)
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
 # How a decline that came from a refused approval begins (the hub declined nothing).
@@ -246,8 +245,11 @@ class Request(models.Model):
     @property
     def nights(self) -> list[date]:
         """Every night the request covers any part of, whatever its kind: the rules
-        apply by what a request is, not by its label."""
-        return nights_between(self.start, self.end)
+        apply by what a request is, not by its label. Kept while start and end stay."""
+        key = (self.start, self.end)
+        if getattr(self, "_nights_for", None) != key:
+            self._nights, self._nights_for = nights_between(*key), key
+        return self._nights
 
     @property
     def not_approved(self) -> bool:

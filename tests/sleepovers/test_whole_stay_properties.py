@@ -23,7 +23,16 @@ from delegated_authority import rules
 from delegated_authority import services as authority
 from delegated_authority.models import Approval, Decision, Holder
 from sleepovers import selectors, services
-from sleepovers.models import DECISION_FOR_KIND, HOLDING_BEDS, Kind, Night, Request, Status
+from sleepovers.models import (
+    DECISION_FOR_KIND,
+    HOLDING_BEDS,
+    Kind,
+    Night,
+    Request,
+    Status,
+    night_span,
+    nights_between,
+)
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -262,3 +271,45 @@ def test_no_rule_is_broken_over_any_night(clock, world, plan, agreements):
         )
 
     _each_example_rolled_back(example)
+
+
+def _nights_by_instants(start, end):
+    found, day = [], timezone_localdate(start) - timedelta(days=1)
+    while day <= timezone_localdate(end):
+        begins, ends = night_span(day)
+        if start < ends and end > begins:
+            found.append(day)
+        day += timedelta(days=1)
+    return found
+
+
+def timezone_localdate(moment):
+    return moment.astimezone(LONDON).date()
+
+
+_instants = st.datetimes(
+    min_value=datetime(2026, 12, 1),  # noqa: DTZ001
+    max_value=datetime(2027, 12, 31),  # noqa: DTZ001
+    timezones=st.just(ZoneInfo("UTC")),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    start=st.one_of(
+        _instants,
+        st.sampled_from(
+            [
+                datetime(2027, 3, 28, 0, 59, tzinfo=LONDON),
+                datetime(2027, 10, 31, 1, 30, tzinfo=LONDON),
+                datetime(2027, 10, 31, 1, 30, fold=1, tzinfo=LONDON),
+                datetime(2026, 12, 31, 23, 59, tzinfo=LONDON),
+            ]
+        ),
+    ),
+    hours=st.integers(0, 24 * 20),
+    minutes=st.integers(1, 59),
+)
+def test_a_night_is_the_same_by_wall_clock_and_by_instants(start, hours, minutes):
+    end = start + timedelta(hours=hours, minutes=minutes)
+    assert nights_between(start, end) == _nights_by_instants(start, end)
