@@ -119,11 +119,11 @@ HOME_AVAILABILITY_DAYS = 14
 # The inbox shows every open crisis (up to this many: more at once is a flood that the
 # phone and the liaison worker handle, and the rest follow on the next pages), then
 # the most urgent of what waits, a page at a time; the hub's home page a shorter list.
-INBOX_CRISES = 10
-INBOX_PAGE = 10
-HOME_INBOX = 5
+INBOX_CRISES = 8
+INBOX_PAGE = 6
+HOME_INBOX = 3
 # A stand-in's home lists the stays it hosts up to this many, soonest first.
-HOSTING_SHOWN = 20
+HOSTING_SHOWN = 10
 
 
 @dataclass(frozen=True)
