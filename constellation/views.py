@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from delegated_authority import rules as delegated_authority_rules
 from people.roles import roles_for
 from sleepovers import selectors as sleepover_pages
+from sleepovers.models import tonight
 
 from . import access, services
 from .forms import (
@@ -162,7 +163,7 @@ def _hub_home(request, roles):
         _attach_children_and_carers(user, households)
     context = {"constellation": constellation, "households": households}
     if constellation is not None and constellation.hub is not None:
-        context.update(sleepover_pages.hub_home(user, constellation.hub, timezone.localdate()))
+        context.update(sleepover_pages.hub_home(user, constellation.hub, tonight()))
     return context
 
 

@@ -108,6 +108,13 @@ def night_span(night: date) -> tuple[datetime, datetime]:
     return _local_moment(night, NIGHT_STARTS), _local_moment(night + timedelta(days=1), NIGHT_ENDS)
 
 
+def tonight(now: datetime | None = None) -> date:
+    """The night in progress or the next to come at ``now`` (aware; now by default):
+    at 00:30 on 15 January, still the night of 14 January; from 07:00, the 15th's."""
+    local = timezone.localtime(now or timezone.now())
+    return local.date() - timedelta(days=1 if local.time() < NIGHT_ENDS else 0)
+
+
 def nights_between(start: datetime, end: datetime) -> list[date]:
     """The nights (dates, each naming the evening the night begins) that the span from
     ``start`` to ``end`` (aware datetimes) covers any part of, in order. Empty for a

@@ -51,6 +51,7 @@ from ..models import (
     Kind,
     Night,
     Request,
+    tonight,
 )
 from ..selectors import beds_by_night, booked_by_night
 from .common import _withdraw
@@ -196,9 +197,10 @@ def set_usual_beds(hub: Household, *, by: User | None, beds: int) -> Household:
 
 
 def _refuse_fewer_beds_than_booked(hub: Household, beds: int) -> None:
-    """Refuse when a night from today on would hold more children than ``beds`` as the
-    hub's usual number. Must run under ``_lock_hub``."""
-    today = timezone.localdate()
+    """Refuse when a night from the one in progress on (``tonight``: after midnight,
+    the children are still asleep there) would hold more children than ``beds`` as
+    the hub's usual number. Must run under ``_lock_hub``."""
+    today = tonight()
     last = Night.objects.filter(hub=hub, date__gte=today).aggregate(last=Max("date"))["last"]
     if last is None:
         return

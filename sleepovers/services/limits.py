@@ -34,12 +34,17 @@ from .cover import settings_for
 # A short break or transport is help during the day: it lies within one day and
 # covers no part of a night. Anything that covers a night is a stay.
 DAYTIME_KINDS = {Kind.SHORT_BREAK, Kind.TRANSPORT}
+# Help in a crisis is for now: an unplanned overnight stay, a night or two. What lasts
+# longer is a planned stay (under the limits) or a temporary placement (the liaison
+# worker's), so that no label gets round the limits.
+CRISIS_NIGHTS = 2
 
 
 def check_shape(kind: str, start: datetime, end: datetime) -> list[date]:
     """The nights a request of ``kind`` from ``start`` to ``end`` (aware) covers,
     after checking its shape: a short break or transport lies within one day and
-    covers no night; a planned stay covers at least one night. Raises
+    covers no night; a planned stay covers at least one night; a crisis at most
+    ``CRISIS_NIGHTS``. Raises
     ValidationError naming the field."""
     stay = nights_between(start, end)
     if kind in DAYTIME_KINDS and stay:
@@ -54,6 +59,13 @@ def check_shape(kind: str, start: datetime, end: datetime) -> list[date]:
         )
     if kind == Kind.PLANNED and not stay:
         raise ValidationError({"end": "A planned overnight stay covers at least one night."})
+    if kind == Kind.CRISIS and len(stay) > CRISIS_NIGHTS:
+        raise ValidationError(
+            {
+                "end": f"Help in a crisis covers at most {CRISIS_NIGHTS} nights: for longer, "
+                f"book a planned stay, or the liaison worker arranges a temporary placement."
+            }
+        )
     return stay
 
 

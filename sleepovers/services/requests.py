@@ -145,6 +145,8 @@ def create_request(
     if end - start > timedelta(days=366):
         raise ValidationError({"end": "A request covers at most a year."})
     (CRISIS if kind == Kind.CRISIS else PLANNED).check(start, end)
+    if end <= now:
+        raise ValidationError({"end": "The end has passed: ask for a time still to come."})
     if kind == Kind.CRISIS and not crisis_reason:
         raise ValidationError({"crisis_reason": "Say what help you need."})
     stay = check_shape(kind, start, end)
@@ -228,10 +230,17 @@ def _refused(problem: ValidationError) -> ActionRefused:
 
 
 def _time_passed(request: Request, now: datetime) -> bool:
-    """Whether the time a request asks for is over (the offered time's, while another
-    time is offered): nothing is accepted or taken after it."""
-    end = request.offered_end if request.status == Status.OFFERED else request.end
-    return end is not None and end <= now
+    """Whether the time a request asks for has passed (the offered time's, while
+    another time is offered): nothing is accepted or taken after it, and the sweep
+    expires it. A planned stay, a short break or transport cannot be given once it
+    should have begun (its nights would be provided after the fact); a crisis or a
+    temporary placement, which begins as it is asked, once its end has passed."""
+    offered = request.status == Status.OFFERED and request.offered_start is not None
+    start = request.offered_start if offered else request.start
+    end = request.offered_end if offered else request.end
+    if request.kind in (Kind.CRISIS, Kind.TEMPORARY):
+        return end <= now
+    return start + PAST_SLACK <= now
 
 
 def _check_answer(request: Request, *, nights: list[date], emergency: bool) -> None:
@@ -373,7 +382,18 @@ def on_approval_decided(approval: Approval) -> None:
     request = lock_for_action(request)
     if request.status != Status.AWAITING_APPROVAL:
         return
-    if approval.status in (Approval.Status.REFUSED, Approval.Status.WITHDRAWN):
+    if approval.status == Approval.Status.WITHDRAWN:
+        # The hub carer who asked no longer asks: the request is the hub's to answer
+        # again; nobody refused anything.
+        _move(
+            request,
+            Status.REQUESTED,
+            by=approval.decided_by,
+            note=f"{approval.decided_by or 'The hub'} withdrew the request for approval: "
+            f"the hub answers again.",
+        )
+        return
+    if approval.status == Approval.Status.REFUSED:
         who = approval.decided_by
         request.decline_reason = (
             f"{NOT_APPROVED} by {who}: {approval.note}"
@@ -558,17 +578,20 @@ def did_not_arrive(request: Request, *, by: User, note: str = "") -> Request:
 
 
 def expire_overdue(*, now: datetime | None = None) -> int:
-    """Move every open request whose time has passed unanswered (the offered time's
-    end while another time is offered, else the request's end) to expired, with a
+    """Move every open request whose time has passed unanswered (``_time_passed``: a
+    planned stay, short break or transport once it should have begun, a crisis or a
+    temporary placement once it is over; the offered time's while one is offered) to
+    expired, with a
     timeline row the family sees, and withdraw what waited for approval. Run by the
     periodic sweep (a tick missed while the worker was down is caught up: it finds
     what is due by querying). Returns how many expired."""
     now = now or timezone.now()
+    # Those that have begun, at least; ``_time_passed`` decides for each.
     due = (
         Request.objects.filter(
-            status__in=(Status.REQUESTED, Status.AWAITING_APPROVAL), end__lte=now
+            status__in=(Status.REQUESTED, Status.AWAITING_APPROVAL), start__lte=now
         )
-        | Request.objects.filter(status=Status.OFFERED, offered_end__lte=now)
+        | Request.objects.filter(status=Status.OFFERED, offered_start__lte=now)
     ).values_list("pk", flat=True)
     count = 0
     for pk in list(due):

@@ -474,3 +474,116 @@ def test_a_stand_ins_own_crisis_goes_to_the_hub_and_it_cannot_answer_it(riversid
         )
         assert other.hub == w.neighbour
         assert access.is_hub_carer(w.neighbour_carer, other)
+
+
+# --- the night in progress, stays begun, crises that are stays ------------------------------
+
+
+def test_the_usual_beds_are_not_cut_under_the_night_in_progress(riverside):
+    w = riverside
+    kids = more_children(w, 3)
+    services.accept(planned(w, at(2027, 1, 14, 17), at(2027, 1, 15, 10), kids), by=w.hub_carer)
+    with (
+        time_machine.travel(at(2027, 1, 15, 0, 30), tick=False),
+        pytest.raises(ActionRefused, match="night of Thursday 14 January"),
+    ):
+        services.set_usual_beds(w.hub, by=w.liaison, beds=0)
+    w.hub.refresh_from_db()
+    assert w.hub.beds == 3
+
+
+def test_after_midnight_the_hub_home_calls_the_night_in_progress_tonight(riverside, login):
+    from django.urls import reverse
+
+    w = riverside
+    services.accept(planned(w, at(2027, 1, 14, 17), at(2027, 1, 15, 10)), by=w.hub_carer)
+    with time_machine.travel(at(2027, 1, 15, 0, 30), tick=False):
+        html = login(w.hub_carer).get(reverse("home")).content.decode()
+    week = html[html.index("Tonight and this week") :]
+    assert "Tonight, Thu 14 Jan" in week
+    assert "1 of 3 beds taken" in week
+
+
+def test_a_planned_stay_cannot_be_accepted_or_approved_once_begun(clock, world):
+    w = world
+    agreement(
+        w.child,
+        by=w.liaison,
+        effective=date(2026, 11, 1),
+        review=date(2027, 9, 1),
+        holder=Holder.SOCIAL_WORKER,
+    )
+    agreement(w.neighbour_child, by=w.liaison, effective=date(2026, 11, 1), review=date(2027, 9, 1))
+    begun = planned(
+        w,
+        at(2027, 2, 5, 17),
+        at(2027, 2, 7, 10),
+        children=[w.neighbour_child],
+        carer=w.neighbour_carer,
+    )
+    waiting = planned(w, at(2027, 3, 29, 17), at(2027, 3, 31, 10))
+    services.accept(waiting, by=w.hub_carer)
+    with (
+        time_machine.travel(at(2027, 2, 6, 12), tick=False),
+        pytest.raises(ActionRefused, match="time asked for has passed"),
+    ):
+        services.accept(begun, by=w.hub_carer)
+    with time_machine.travel(at(2027, 3, 30, 12), tick=False):
+        approval = Approval.objects.get(subject_id=waiting.pk)
+        authority.decide_approval(approval, by=w.social_worker, approve=True)
+    waiting.refresh_from_db()
+    assert waiting.status == Status.EXPIRED
+    assert not Night.objects.filter(request__in=[begun, waiting]).exists()
+
+
+def test_a_crisis_of_many_nights_is_not_a_way_round_the_limits(riverside):
+    w = riverside
+    with time_machine.travel(at(2027, 1, 15, 12), tick=False):
+        with pytest.raises(ValidationError, match="at most 2 nights"):
+            services.create_request(
+                by=w.satellite_carer,
+                kind=Kind.CRISIS,
+                children=[w.child],
+                start=at(2027, 1, 15, 12),
+                end=at(2027, 1, 25, 10),
+                crisis_reason=CrisisReason.OVERNIGHT,
+            )
+        with pytest.raises(ValidationError, match="The end has passed"):
+            services.create_request(
+                by=w.satellite_carer,
+                kind=Kind.CRISIS,
+                children=[w.child],
+                start=at(2027, 1, 14, 13),
+                end=at(2027, 1, 14, 15),
+                crisis_reason=CrisisReason.OTHER,
+            )
+    assert not Request.objects.exists()
+
+
+def test_a_withdrawn_request_for_approval_goes_back_to_the_hub(clock, world, login):
+    from django.urls import reverse
+
+    w = world
+    agreement(
+        w.child,
+        by=w.liaison,
+        effective=date(2026, 11, 1),
+        review=date(2027, 9, 1),
+        holder=Holder.SOCIAL_WORKER,
+    )
+    request = planned(w, at(2027, 1, 14, 17), at(2027, 1, 15, 10))
+    services.accept(request, by=w.hub_carer)
+    authority.withdraw_approval(Approval.objects.get(subject_id=request.pk), by=w.hub_carer)
+    request.refresh_from_db()
+    assert request.status == Status.REQUESTED
+    assert "withdrew the request for approval" in request.timeline.last().note
+    # A refusal names who refused, once.
+    services.accept(request, by=w.hub_carer)
+    approval = Approval.objects.get(subject_id=request.pk, status=Approval.Status.PENDING)
+    authority.decide_approval(approval, by=w.social_worker, approve=False, note="Not this month")
+    html = login(w.satellite_carer).get(reverse("sleepovers:request", args=[request.pk]))
+    page = html.content.decode()
+    words = page[page.index('id="request-status"') : page.index("</section>")]
+    assert f"Not approved by {w.social_worker}: Not this month" in words
+    assert "The hub declined" not in page
+    assert words.count("Not approved") == 1
