@@ -583,7 +583,8 @@ def test_a_withdrawn_request_for_approval_goes_back_to_the_hub(clock, world, log
     authority.decide_approval(approval, by=w.social_worker, approve=False, note="Not this month")
     html = login(w.satellite_carer).get(reverse("sleepovers:request", args=[request.pk]))
     page = html.content.decode()
-    words = page[page.index('id="request-status"') : page.index("</section>")]
+    status = page.index('id="request-status"')
+    words = page[status : page.index("</section>", status)]
     assert f"Not approved by {w.social_worker}: Not this month" in words
     assert "The hub declined" not in page
     assert words.count("Not approved") == 1
