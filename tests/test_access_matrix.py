@@ -7,9 +7,12 @@ A new URL without an entry in SPEC (or in the third-party groups below) fails
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import pytest
+import time_machine
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from constellation.models import Carer
 from people.models import Invitation
@@ -106,8 +109,6 @@ def _signed(w):
         return existing
     from datetime import timedelta
 
-    from django.utils import timezone
-
     from delegated_authority import services as da
     from delegated_authority.models import Decision
 
@@ -165,8 +166,6 @@ def _hub_pk(w):
 def _later_days(days):
     from datetime import timedelta
 
-    from django.utils import timezone
-
     day = timezone.localdate() + timedelta(days=days)
     return {"start": day.isoformat(), "end": day.isoformat()}
 
@@ -181,8 +180,6 @@ def _later(days):
 def _away(w):
     from datetime import timedelta
 
-    from django.utils import timezone
-
     from sleepovers import services as sleepovers
     from sleepovers.models import Unavailability
 
@@ -196,8 +193,6 @@ def _away(w):
 
 def _day(days):
     from datetime import timedelta
-
-    from django.utils import timezone
 
     return timezone.localdate() + timedelta(days=days)
 
@@ -262,7 +257,7 @@ def _cover(w):
         return existing
     return sleepovers.arrange_cover(
         w.constellation,
-        by=w.liaison,
+        by=w.manager,  # the manager oversees the other constellation's hub too
         stand_in=w.other_constellation.hub,
         start=_day(40),
         end=_day(42),
@@ -304,14 +299,26 @@ def _placement_pk(w):
         existing = sleepovers.arrange_temporary_placement(
             w.child, by=w.liaison, start=_day(1), expected_end=_day(7), notes="Placement ended"
         )
-        sleepovers.accept(existing, by=w.hub_carer)
-        sleepovers.arrived(existing, by=w.hub_carer)
+        # The child is recorded as arrived when the placement begins.
+        with time_machine.travel(existing.start + timedelta(minutes=1)):
+            sleepovers.accept(existing, by=w.hub_carer)
+            sleepovers.arrived(existing, by=w.hub_carer)
     return {"pk": existing.pk}
 
 
 def _temporary_body(w):
+    """A child of the constellation not yet in a temporary placement (each allowed
+    person arranges one for a child of their own choosing)."""
+    from sleepovers import access as sleepover_access
+    from tests import factories as f
+
+    child = (
+        sleepover_access.children_for_temporary_placement(w.manager, w.constellation)
+        .exclude(pk=w.child.pk)
+        .first()
+    ) or f.child_in(w.neighbour, first_name="Tomas", preferred_name="Tom")
     start = _later(2)["start"]
-    return {"child": w.child.pk, "start": start, "expected_end": _day(9).isoformat()}
+    return {"child": child.pk, "start": start, "expected_end": _day(9).isoformat()}
 
 
 # The API's sleepover actions answer JSON only: the matrix checks who is refused (401,

@@ -131,6 +131,8 @@ def create_request(
         raise ValidationError(
             {"kind": "A temporary placement is arranged by the liaison worker, not requested here."}
         )
+    if kind == Kind.CRISIS and not crisis_reason:
+        raise ValidationError({"crisis_reason": "Say what help you need."})
     children = list(children)
     if not children:
         raise ValidationError({"children": "Choose at least one child."})
@@ -147,8 +149,6 @@ def create_request(
     (CRISIS if kind == Kind.CRISIS else PLANNED).check(start, end)
     if end <= now:
         raise ValidationError({"end": "The end has passed: ask for a time still to come."})
-    if kind == Kind.CRISIS and not crisis_reason:
-        raise ValidationError({"crisis_reason": "Say what help you need."})
     stay = check_shape(kind, start, end)
     hub, cover = _route(constellation, kind, start, stay)
     own_note = ""

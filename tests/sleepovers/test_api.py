@@ -259,8 +259,11 @@ def test_the_children_arrive_and_are_collected(allowed, as_user):
     request = ask(allowed)
     hub = as_user(allowed.hub_carer)
     assert post(hub, url("sleepover-accept", request.pk)).status_code == 200
-    assert post(hub, url("sleepover-arrived", request.pk)).json()["status"] == "arrived"
-    assert post(hub, url("sleepover-collected", request.pk)).json()["status"] == "collected"
+    # Not before the stay is due: the hub records the arrival when the child comes.
+    assert post(hub, url("sleepover-arrived", request.pk)).status_code == 409
+    with time_machine.travel(request.start):
+        assert post(hub, url("sleepover-arrived", request.pk)).json()["status"] == "arrived"
+        assert post(hub, url("sleepover-collected", request.pk)).json()["status"] == "collected"
 
 
 def test_a_crisis_at_three_in_the_morning_is_accepted(world, as_user):
@@ -596,7 +599,15 @@ CREATE_ERRORS = [
     ("kind a number", {"kind": 5}, "kind"),
     ("unknown kind", {"kind": "picnic"}, "kind"),
     ("temporary", {"kind": "temporary"}, "kind"),
-    ("crisis without reason", {"kind": "crisis"}, "crisis_reason"),
+    (
+        "crisis without reason",
+        {
+            "kind": "crisis",
+            "start": lambda w: timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+            "end": lambda w: (timezone.localtime() + timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M"),
+        },
+        "crisis_reason",
+    ),
     ("unknown crisis reason", {"crisis_reason": "boredom"}, "crisis_reason"),
     ("children a string", {"children": "1"}, "children"),
     ("children of strings", {"children": lambda w: [str(w.child.pk)]}, "children"),

@@ -302,13 +302,16 @@ def test_the_inbox_cards_cost_no_query_each(
     target = url("index") if page == "index" else reverse("home")
     client = login(world.hub_carer)
     counts = []
+    doses = []
     for batch, n in (("a", 5), ("b", 25)):  # 5 cards, then 30
-        doses = _open_requests(world, n, batch)
+        doses += _open_requests(world, n, batch)
         with CaptureQueriesContext(connection) as captured:
             html = body(client.get(target))
         counts.append(len(captured))
-        # Every card has its children's medication at hand.
-        assert all(dose in html for dose in doses)
+        # Every card shown has its children's medication at hand.
+        shown = html.count('data-testid="inbox-item"')
+        assert shown >= 5
+        assert sum(dose in html for dose in doses) == shown
     assert counts[1] == counts[0]
     with django_assert_max_num_queries(counts[0]):
         client.get(target)

@@ -8,6 +8,7 @@ from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
@@ -433,10 +434,11 @@ def test_a_request_in_the_cover_goes_to_the_stand_in_who_sees_and_accepts_it(
     outsider = login(allowed.other_service_manager)
     assert outsider.get(nights).status_code == 404
     carer = login(stand_in.carer)
-    carer.post(url("arrived", request.pk), {"next": reverse("home")})
-    request.refresh_from_db()
-    assert request.status == Status.ARRIVED
-    assert f'action="{url("collected", request.pk)}"' in body(carer.get(reverse("home")))
+    with time_machine.travel(request.start):
+        carer.post(url("arrived", request.pk), {"next": reverse("home")})
+        request.refresh_from_db()
+        assert request.status == Status.ARRIVED
+        assert f'action="{url("collected", request.pk)}"' in body(carer.get(reverse("home")))
 
 
 def test_ending_the_cover_on_the_page_sends_requests_to_the_hub_again(login, world, stand_in):

@@ -7,6 +7,7 @@ import re
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
@@ -400,7 +401,7 @@ BAD_BOOKINGS = [
     (
         "past start",
         lambda w: {"start": local(evening(-3)), "end": local(evening(-2, 10))},
-        "in the past",
+        "30 minutes ago",
     ),
     ("another household's child", lambda w: {"children": [w.neighbour_child.pk]}, "your household"),
     (
@@ -785,7 +786,7 @@ def test_an_answer_to_a_closed_request_is_refused_with_the_reason(login, world):
     [
         ({}, "This field is required"),
         ({"start": "not-a-date", "end": "not-a-date"}, "Enter a date and time"),
-        ({"start": "past", "end": "future"}, "in the past"),
+        ({"start": "past", "end": "future"}, "30 minutes ago"),
         ({"start": "future", "end": "past"}, "after the start"),
     ],
 )
@@ -850,6 +851,9 @@ def test_arrived_then_collected(login, allowed):
     html = body(client.get(url("request", request.pk)))
     assert f'action="{url("arrived", request.pk)}"' in html
     assert f'action="{url("did_not_arrive", request.pk)}"' in html
+    # The arrival is recorded when the stay is due.
+    traveller = time_machine.travel(request.start + timedelta(minutes=5))
+    traveller.start()
     client.post(url("arrived", request.pk))
     request.refresh_from_db()
     assert request.status == Status.ARRIVED
@@ -862,12 +866,15 @@ def test_arrived_then_collected(login, allowed):
     # Collected twice: refused, with the reason.
     response = client.post(url("collected", request.pk), follow=True)
     assert "cannot be collected" in body(response)
+    traveller.stop()
 
 
 def test_did_not_arrive_frees_the_beds(login, allowed):
     request = ask(allowed)
     services.accept(request, by=allowed.hub_carer)
     client = login(allowed.hub_carer)
+    traveller = time_machine.travel(request.start + timedelta(hours=1))
+    traveller.start()
     response = client.post(url("did_not_arrive", request.pk), {"note": LONG})
     assert response.status_code == 400
     assert Night.objects.filter(request=request).exists()
@@ -876,6 +883,7 @@ def test_did_not_arrive_frees_the_beds(login, allowed):
     assert request.status == Status.DID_NOT_ARRIVE
     assert not Night.objects.filter(request=request).exists()
     assert request.timeline.last().note == "No call either"
+    traveller.stop()
 
 
 # --- nights and availability ------------------------------------------------------------------
