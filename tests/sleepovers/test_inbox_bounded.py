@@ -87,7 +87,7 @@ def test_the_next_page_shows_the_next_ones_and_every_request_can_be_reached(nine
             break
         page += 1
     assert seen == [r.pk for r in crisis + waiting]
-    assert "The last of 25 waiting." in html
+    assert f"The last of {len(crisis + waiting)} waiting." in html
 
 
 def test_a_flood_of_crises_is_bounded_and_the_rest_follow_on_the_next_page(nine_am, login, world):
