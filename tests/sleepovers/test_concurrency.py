@@ -7,6 +7,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.urls import reverse
@@ -264,46 +265,51 @@ def test_every_action_at_once_never_fails_nor_overbooks(mix_world):
         night = stay(day)[0].date()
         services.change_beds(w.hub, by=w.hub_carer, start=night, end=night, beds=6)
         to_accept, to_decline, to_offer = (_ask(w, c[i], day) for i in (0, 1, 2))
-        to_arrive, to_collect, to_cancel, no_show = (_ask(w, c[i], day) for i in (4, 5, 6, 7))
-        for r in (to_arrive, to_collect, to_cancel, no_show):
-            services.accept(r, by=w.hub_carer)
-        services.arrived(to_collect, by=w.hub_carer)
-        # The offer to take: asked for the next night, offered this one.
-        to_take = _ask(w, c[3], day + 1)
-        offered_start, offered_end = stay(day)
-        services.offer(to_take, by=w.hub_carer, start=offered_start, end=offered_end)
-        later_start, later_end = stay(day + 1)
-        requests = [to_accept, to_decline, to_offer, to_take, to_arrive, to_collect]
-        requests += [to_cancel, no_show]
+        to_arrive, to_collect, no_show = (_ask(w, c[i], day) for i in (4, 5, 7))
+        # Cancelled by the family before it begins: the night after.
+        to_cancel = _ask(w, c[6], day + 1)
+        # The race runs ten minutes after this night's stays began: the children
+        # can be recorded as arrived or not, and what is asked can still be given.
+        with time_machine.travel(stay(day)[0] + timedelta(minutes=10), tick=True):
+            for r in (to_arrive, to_collect, to_cancel, no_show):
+                services.accept(r, by=w.hub_carer)
+            services.arrived(to_collect, by=w.hub_carer)
+            # The offer to take: asked for the next night, offered this one.
+            to_take = _ask(w, c[3], day + 1)
+            offered_start, offered_end = stay(day)
+            services.offer(to_take, by=w.hub_carer, start=offered_start, end=offered_end)
+            later_start, later_end = stay(day + 1)
+            requests = [to_accept, to_decline, to_offer, to_take, to_arrive, to_collect]
+            requests += [to_cancel, no_show]
 
-        outcomes = _race(
-            _post(w.hub_carer, to_accept, "accept"),
-            _post(w.second_hub_carer, to_decline, "decline", {"reason": "Full that night"}),
-            _post(
-                w.hub_carer,
-                to_offer,
-                "offer",
-                {"start": later_start.isoformat(), "end": later_end.isoformat()},
-            ),
-            _post(_carer_of(w, c[3]), to_take, "take-offer"),
-            _post(w.hub_carer, to_arrive, "arrived"),
-            _post(w.second_hub_carer, to_collect, "collected"),
-            _post(_carer_of(w, c[6]), to_cancel, "cancel", {"reason": "Grandma visits"}),
-            lambda r=no_show: services.did_not_arrive(r, by=w.hub_carer, note="Unwell"),
-            lambda d=night: services.change_beds(  # noqa: B008 - bound per round
-                w.hub, by=w.second_hub_carer, start=d, end=d, beds=4
-            ),
-            _patch_beds(w.liaison, w.hub, 2 + round_ % 2),
-        )
+            outcomes = _race(
+                _post(w.hub_carer, to_accept, "accept"),
+                _post(w.second_hub_carer, to_decline, "decline", {"reason": "Full that night"}),
+                _post(
+                    w.hub_carer,
+                    to_offer,
+                    "offer",
+                    {"start": later_start.isoformat(), "end": later_end.isoformat()},
+                ),
+                _post(_carer_of(w, c[3]), to_take, "take-offer"),
+                _post(w.hub_carer, to_arrive, "arrived"),
+                _post(w.second_hub_carer, to_collect, "collected"),
+                _post(_carer_of(w, c[6]), to_cancel, "cancel", {"reason": "Grandma visits"}),
+                lambda r=no_show: services.did_not_arrive(r, by=w.hub_carer, note="Unwell"),
+                lambda d=night: services.change_beds(  # noqa: B008 - bound per round
+                    w.hub, by=w.second_hub_carer, start=d, end=d, beds=4
+                ),
+                _patch_beds(w.liaison, w.hub, 2 + round_ % 2),
+            )
 
-        _no_failure(outcomes)
-        # Every move not competing for a bed succeeds; an accept and a taken offer
-        # compete with the bed change for the night's last beds, and may find it full.
-        assert [o[0] for o in outcomes[:8]] == ["ok"] * 8, (round_, outcomes)
-        accept, decline, offer, take, arrived, collected, cancel = (o[1] for o in outcomes[:7])
-        assert (decline, offer, arrived, collected, cancel) == (200,) * 5, (round_, outcomes)
-        assert {accept, take} <= {200, 409}, (round_, outcomes)
-        _assert_the_table_and_the_beds_hold(w.hub, requests, night, night + timedelta(days=1))
+            _no_failure(outcomes)
+            # Every move not competing for a bed succeeds; an accept and a taken offer
+            # compete with the bed change for the night's last beds, and may find it full.
+            assert [o[0] for o in outcomes[:8]] == ["ok"] * 8, (round_, outcomes)
+            accept, decline, offer, take, arrived, collected, cancel = (o[1] for o in outcomes[:7])
+            assert (decline, offer, arrived, collected, cancel) == (200,) * 5, (round_, outcomes)
+            assert {accept, take} <= {200, 409}, (round_, outcomes)
+            _assert_the_table_and_the_beds_hold(w.hub, requests, night, night + timedelta(days=1))
 
 
 @pytest.mark.postgres
