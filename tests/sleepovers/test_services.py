@@ -216,12 +216,16 @@ def test_a_full_night_is_refused_and_nothing_changes(allowed):
 
 
 def test_a_crisis_may_go_beyond_the_beds_only_when_confirmed(allowed):
+    from sleepovers.models import tonight
+
     now = timezone.now()
+    # No bed on any night the crisis covers: the one in progress (after midnight,
+    # the night before) and the next.
     services.change_beds(
         allowed.hub,
         by=allowed.hub_carer,
-        start=timezone.localdate(),
-        end=timezone.localdate(),
+        start=tonight(),
+        end=timezone.localdate() + timedelta(days=1),
         beds=0,
     )
     request = services.create_request(
