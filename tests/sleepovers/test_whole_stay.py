@@ -47,6 +47,18 @@ def agreement(child, *, by, effective, review, holder=Holder.BOTH):
     )
 
 
+def social_worker_decides(world):
+    """Mara's agreement keeps stays at the hub with her social worker: the hub's
+    acceptance waits for the social worker's approval."""
+    agreement(
+        world.child,
+        by=world.liaison,
+        effective=date(2026, 11, 1),
+        review=date(2027, 9, 1),
+        holder=Holder.SOCIAL_WORKER,
+    )
+
+
 @pytest.fixture
 def riverside(clock, world):
     """Riverside as in the demo: 3 beds, at most 3 consecutive planned nights; every
@@ -312,13 +324,7 @@ def test_an_offer_cannot_be_taken_after_the_offered_time(riverside):
 
 def test_a_waiting_approval_is_withdrawn_when_the_request_expires(clock, world):
     w = world
-    agreement(
-        w.child,
-        by=w.liaison,
-        effective=date(2026, 11, 1),
-        review=date(2027, 9, 1),
-        holder=Holder.SOCIAL_WORKER,
-    )
+    social_worker_decides(w)
     request = planned(w, at(2027, 1, 5, 17), at(2027, 1, 6, 10))
     services.accept(request, by=w.hub_carer)
     with time_machine.travel(at(2027, 1, 7, 9), tick=False):
@@ -347,13 +353,7 @@ def test_arrival_and_non_arrival_keep_to_the_stays_time(riverside):
 
 def test_the_beds_are_checked_before_anyone_is_asked_to_approve(clock, world):
     w = world
-    agreement(
-        w.child,
-        by=w.liaison,
-        effective=date(2026, 11, 1),
-        review=date(2027, 9, 1),
-        holder=Holder.SOCIAL_WORKER,
-    )
+    social_worker_decides(w)
     kids = more_children(w, 2)
     services.accept(planned(w, at(2027, 1, 14, 17), at(2027, 1, 15, 10), kids), by=w.hub_carer)
     from tests import factories as f
@@ -367,13 +367,7 @@ def test_the_beds_are_checked_before_anyone_is_asked_to_approve(clock, world):
 
 def test_approved_while_the_hub_filled_goes_back_to_the_hub_not_declined(clock, world):
     w = world
-    agreement(
-        w.child,
-        by=w.liaison,
-        effective=date(2026, 11, 1),
-        review=date(2027, 9, 1),
-        holder=Holder.SOCIAL_WORKER,
-    )
+    social_worker_decides(w)
     waiting = planned(w, at(2027, 1, 14, 17), at(2027, 1, 15, 10))
     services.accept(waiting, by=w.hub_carer)
     services.change_beds(
@@ -506,13 +500,7 @@ def test_after_midnight_the_hub_home_calls_the_night_in_progress_tonight(riversi
 
 def test_a_planned_stay_cannot_be_accepted_or_approved_once_begun(clock, world):
     w = world
-    agreement(
-        w.child,
-        by=w.liaison,
-        effective=date(2026, 11, 1),
-        review=date(2027, 9, 1),
-        holder=Holder.SOCIAL_WORKER,
-    )
+    social_worker_decides(w)
     agreement(w.neighbour_child, by=w.liaison, effective=date(2026, 11, 1), review=date(2027, 9, 1))
     begun = planned(
         w,
@@ -564,13 +552,7 @@ def test_a_withdrawn_request_for_approval_goes_back_to_the_hub(clock, world, log
     from django.urls import reverse
 
     w = world
-    agreement(
-        w.child,
-        by=w.liaison,
-        effective=date(2026, 11, 1),
-        review=date(2027, 9, 1),
-        holder=Holder.SOCIAL_WORKER,
-    )
+    social_worker_decides(w)
     request = planned(w, at(2027, 1, 14, 17), at(2027, 1, 15, 10))
     services.accept(request, by=w.hub_carer)
     authority.withdraw_approval(Approval.objects.get(subject_id=request.pk), by=w.hub_carer)
