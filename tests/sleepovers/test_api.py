@@ -603,8 +603,11 @@ CREATE_ERRORS = [
         "crisis without reason",
         {
             "kind": "crisis",
-            "start": lambda w: timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
-            "end": lambda w: (timezone.localtime() + timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M"),
+            # With their offset: never the hour a clock change repeats, whenever it runs.
+            "start": lambda w: timezone.now().replace(microsecond=0).isoformat(),
+            "end": lambda w: (
+                (timezone.now() + timedelta(hours=3)).replace(microsecond=0).isoformat()
+            ),
         },
         "crisis_reason",
     ),
