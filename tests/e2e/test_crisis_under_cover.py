@@ -9,10 +9,10 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from constellation.models import Constellation, Household
+from constellation.models import Constellation, Household, HubCover
 from people.models import User
 from sleepovers import services
-from sleepovers.models import Request
+from sleepovers.models import Request, tonight
 
 PASSWORD = "mockingbird-demo"  # noqa: S105 - the documented demo password
 
@@ -24,7 +24,7 @@ def covered(transactional_db, django_db_serialized_rollback, settings):
     riverside = Constellation.objects.get(name="Riverside")
     stand_in = Household.objects.get(hub_of__name="Hillside")
     today = timezone.localdate()
-    services.arrange_cover(
+    cover = services.arrange_cover(
         riverside,
         by=User.objects.get(email="liaison@example.org"),
         stand_in=stand_in,
@@ -32,6 +32,9 @@ def covered(transactional_db, django_db_serialized_rollback, settings):
         end=today + timedelta(days=2),
         note="Riverside's carers are at a funeral.",
     )
+    # In the small hours the night in progress began yesterday: the cover holds it too,
+    # as a cover arranged the day before would.
+    HubCover.objects.filter(pk=cover.pk).update(start=tonight())
     return stand_in
 
 

@@ -775,8 +775,10 @@ def test_a_child_who_moved_on_is_refused(world, as_user):
 
 @pytest.fixture
 def arrived(world, as_user):
-    """Mara's temporary placement, accepted by the hub and arrived, via the API."""
-    response = post(as_user(world.liaison), url("sleepover-temporary"), placement_body(world))
+    """Mara's temporary placement, begun now, accepted by the hub and arrived, via the
+    API."""
+    body = {**placement_body(world), "start": timezone.now().replace(microsecond=0).isoformat()}
+    response = post(as_user(world.liaison), url("sleepover-temporary"), body)
     assert response.status_code == 201, response.content
     pk = response.json()["id"]
     hub = as_user(world.hub_carer)
