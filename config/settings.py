@@ -138,10 +138,29 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "Europe/London"
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_SOFT_TIME_LIMIT = 60
+CELERY_TASK_TIME_LIMIT = 90
+CELERY_TASK_IGNORE_RESULT = True
+# A publish that cannot reach the broker fails fast: the outbox's sweep delivers later.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BEAT_SCHEDULE = {
+    # Hourly: a review reminder is sent once (a unique row), so a missed hour is caught up.
     "delegated-authority-reviews": {
         "task": "delegated_authority.tasks.send_review_reminders",
-        "schedule": crontab(hour=7, minute=0),
+        "schedule": crontab(minute=5),
+    },
+    # The outbox: deliver what is due (after downtime too) and run escalation steps.
+    "notifications-sweep": {
+        "task": "notifications.tasks.sweep",
+        "schedule": timedelta(minutes=1),
+    },
+    # Reminders and digests: each found by querying and sent once (a deduplication key).
+    "notifications-reminders": {
+        "task": "notifications.tasks.send_reminders",
+        "schedule": timedelta(minutes=15),
     },
     # Open requests whose time passed unanswered expire (caught up after downtime).
     "sleepovers-expire-overdue": {
@@ -208,6 +227,24 @@ EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Mockingbird <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- notifications (issue 9) ---------------------------------------------------
+# Links in emails, SMS and push are absolute: the address people open the app at.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Web push (VAPID): generate a pair once (see README); without them push is off.
+VAPID_PUBLIC_KEY = env.str("VAPID_PUBLIC_KEY", default="")
+VAPID_PRIVATE_KEY = env.str("VAPID_PRIVATE_KEY", default="")
+VAPID_SUBJECT = env.str(
+    "VAPID_SUBJECT", default="mailto:" + DEFAULT_FROM_EMAIL.split("<")[-1].strip(">")
+)
+# SMS: "console" (the log and var/sms.log, the default) or "notify" (GOV.UK Notify,
+# with its API key and the id of a template whose whole text is ((body))).
+SMS_BACKEND = env.str("SMS_BACKEND", default="console")
+NOTIFY_API_KEY = env.str("NOTIFY_API_KEY", default="")
+NOTIFY_SMS_TEMPLATE_ID = env.str("NOTIFY_SMS_TEMPLATE_ID", default="")
+SMS_LOG_FILE = VAR_DIR / "sms.log"
+# /healthz answers 503 when a due notification has waited longer than this.
+NOTIFICATIONS_MAX_DELAY_SECONDS = env.int("NOTIFICATIONS_MAX_DELAY_SECONDS", default=300)
 
 # --- presentation -------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"

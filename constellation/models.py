@@ -41,6 +41,14 @@ class FosteringService(models.Model):
     out_of_hours_phone = models.CharField(
         max_length=30, blank=True, help_text="The service's out-of-hours duty number."
     )
+    out_of_hours_name = models.CharField(
+        max_length=120,
+        blank=True,
+        help_text="Who answers the out-of-hours duty number (a team or a role).",
+    )
+    out_of_hours_email = models.EmailField(
+        blank=True, help_text="Where crisis escalations are emailed out of hours."
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

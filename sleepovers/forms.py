@@ -331,6 +331,13 @@ class LimitsForm(forms.Form):
         help_text="Leave empty for no yearly allowance. Crisis stays and temporary "
         "placements are counted, never capped.",
     )
+    crisis_escalation_minutes = forms.IntegerField(
+        label="Minutes before an unanswered crisis request alerts the liaison worker",
+        min_value=2,
+        max_value=60,
+        required=False,
+        help_text="Then the out-of-hours duty contact 20 minutes later. Empty keeps it as it is.",
+    )
 
     def __init__(self, *args, action: str = "", **kwargs):
         super().__init__(*args, auto_id="limits-%s", **kwargs)

@@ -149,6 +149,11 @@ class SleepoverSettings(models.Model):
     yearly_allowance_nights = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Planned nights per child per calendar year (optional)."
     )
+    crisis_escalation_minutes = models.PositiveSmallIntegerField(
+        default=10,
+        help_text="Minutes a crisis request may wait unanswered before the liaison worker "
+        "is alerted (between 2 and 60).",
+    )
 
     def __str__(self) -> str:
         return f"Sleepover limits of {self.constellation}"

@@ -739,6 +739,7 @@ def _render_settings(request, constellation, *, forms=None, status=200):
             initial={
                 "max_consecutive_nights": limits.max_consecutive_nights,
                 "yearly_allowance_nights": limits.yearly_allowance_nights,
+                "crisis_escalation_minutes": limits.crisis_escalation_minutes,
             },
             action=reverse("sleepovers:update_limits", args=[constellation.pk]),
         ),

@@ -18,7 +18,7 @@ from constellation.services import ActionRefused, record_activity
 from delegated_authority import rules
 from people.models import User
 
-from .. import access
+from .. import access, signals
 from ..models import (
     MAX_NIGHTS_LIMIT,
     Kind,
@@ -62,6 +62,11 @@ def _route(constellation: Constellation, kind: str, start: datetime, stay: list[
 # --- the liaison worker's part: limits, exceptions, cover -----------------------------
 
 
+# A crisis escalates to the liaison worker after this many minutes unanswered.
+MIN_ESCALATION_MINUTES = 2
+MAX_ESCALATION_MINUTES = 60
+
+
 def _require_manager_of(user: User, constellation: Constellation) -> None:
     if not Constellation.objects.managed_by(user).filter(pk=constellation.pk).exists():
         raise ActionRefused("Only the constellation's liaison worker or a manager can do this.")
@@ -74,8 +79,21 @@ def update_limits(
     by: User,
     max_consecutive_nights: int,
     yearly_allowance_nights: int | None,
+    crisis_escalation_minutes: int | None = None,
 ) -> SleepoverSettings:
+    """Set a constellation's limits for planned stays, and (when given) the minutes a
+    crisis request waits unanswered before it escalates to the liaison worker
+    (issue 9; 2 to 60 minutes). Raises ``ValidationError`` naming the field."""
     _require_manager_of(by, constellation)
+    if crisis_escalation_minutes is not None and not (
+        MIN_ESCALATION_MINUTES <= crisis_escalation_minutes <= MAX_ESCALATION_MINUTES
+    ):
+        raise ValidationError(
+            {
+                "crisis_escalation_minutes": f"Between {MIN_ESCALATION_MINUTES} and "
+                f"{MAX_ESCALATION_MINUTES} minutes."
+            }
+        )
     if not 1 <= max_consecutive_nights <= MAX_NIGHTS_LIMIT:
         raise ValidationError(
             {"max_consecutive_nights": f"Between 1 and {MAX_NIGHTS_LIMIT} nights."}
@@ -88,7 +106,15 @@ def update_limits(
     limits = SleepoverSettings.objects.select_for_update().get(pk=limits.pk)
     limits.max_consecutive_nights = max_consecutive_nights
     limits.yearly_allowance_nights = yearly_allowance_nights
-    limits.save(update_fields=["max_consecutive_nights", "yearly_allowance_nights"])
+    if crisis_escalation_minutes is not None:
+        limits.crisis_escalation_minutes = crisis_escalation_minutes
+    limits.save(
+        update_fields=[
+            "max_consecutive_nights",
+            "yearly_allowance_nights",
+            "crisis_escalation_minutes",
+        ]
+    )
     allowance = (
         f"{yearly_allowance_nights} nights a year" if yearly_allowance_nights else "no allowance"
     )
@@ -146,6 +172,7 @@ def grant_override(
         target=override,
         summary=f"Limits waived for {child.known_as} from {start:%d %b} to {end:%d %b}",
     )
+    signals.override_changed.send(sender=LimitOverride, override=override, by=by, withdrawn=False)
     return override
 
 
@@ -164,6 +191,7 @@ def withdraw_override(override: LimitOverride, *, by: User) -> LimitOverride:
         summary=f"Exception to the limits withdrawn ({override.start:%d %b} to "
         f"{override.end:%d %b})",
     )
+    signals.override_changed.send(sender=LimitOverride, override=override, by=by, withdrawn=True)
     return override
 
 
@@ -240,6 +268,7 @@ def arrange_cover(
         target=cover,
         summary=f"{stand_in} covers for the hub from {start:%d %b} to {end:%d %b}",
     )
+    signals.cover_changed.send(sender=HubCover, cover=cover, by=by, ended=False)
     return cover
 
 
@@ -272,4 +301,5 @@ def end_cover(cover: HubCover, *, by: User) -> HubCover:
         target=cover,
         summary=summary,
     )
+    signals.cover_changed.send(sender=HubCover, cover=cover, by=by, ended=True)
     return cover

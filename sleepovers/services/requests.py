@@ -66,6 +66,7 @@ def _move(request: Request, to: str, *, by: User | None, note: str = "", fields=
         f"{Status(before).label} to {Status(to).label}",
         payload={"from": before, "to": to, "kind": request.kind},
     )
+    signals.request_changed.send(sender=Request, request=request, before=before, by=by)
     return request
 
 
@@ -216,6 +217,7 @@ def create_request(
         summary=f"{request.get_kind_display()} asked by {household}",
         payload={"kind": kind, "children": len(children), "nights": len(stay)},
     )
+    signals.request_changed.send(sender=Request, request=request, before="", by=by)
     if kind == Kind.CRISIS:
         transaction.on_commit(lambda: signals.crisis_raised.send(sender=Request, request=request))
     return request
