@@ -163,7 +163,8 @@
     const bytes = keyBytes(vapidKey);
     const reg = await registration();
     let subscription = await reg.pushManager.getSubscription();
-    if (subscription && !sameKey(subscription.options.applicationServerKey, bytes)) {
+    const options = subscription ? subscription.options || {} : {};
+    if (subscription && !sameKey(options.applicationServerKey, bytes)) {
       // Made with an older key of the site: it would be refused.
       await subscription.unsubscribe();
       subscription = null;

@@ -101,6 +101,23 @@ def test_an_email_to_a_contact_without_an_account_goes_to_their_address(mailoutb
     assert mailoutbox[0].extra_headers["Importance"] == "high"
 
 
+def test_an_email_reads_as_written_in_both_parts(mailoutbox):
+    notification = row(
+        "email",
+        to_address="duty@example.org",
+        subject="Tom & Jo's stay\nis confirmed",
+        body="Tom & Jo's stay <tonight> is confirmed.",
+    )
+
+    channels.send(notification)
+
+    email = mailoutbox[0]
+    assert email.subject == "Tom & Jo's stay is confirmed"
+    assert "Tom & Jo's stay <tonight> is confirmed." in email.body
+    html = email.alternatives[0][0]
+    assert "Tom &amp; Jo&#x27;s stay &lt;tonight&gt; is confirmed." in html
+
+
 def test_an_email_without_an_address_fails_for_good(mailoutbox):
     notification = row("email", to_address="")
 
