@@ -44,14 +44,36 @@ def _worker() -> dict:
     return {"last_seen": at.isoformat(), "seconds_ago": int((timezone.now() - at).total_seconds())}
 
 
+def _notifications() -> dict:
+    """The age of the oldest notification that is due and not sent: over
+    ``NOTIFICATIONS_MAX_DELAY_SECONDS`` (5 minutes) alerts are not going out."""
+    from notifications.services import oldest_due_seconds
+
+    try:
+        waited = oldest_due_seconds()
+    except Exception:  # noqa: BLE001 - the database check reports the cause
+        return {"ok": False, "oldest_due_seconds": None}
+    limit = settings.NOTIFICATIONS_MAX_DELAY_SECONDS
+    return {
+        "ok": waited is None or waited <= limit,
+        "oldest_due_seconds": waited,
+        "limit_seconds": limit,
+    }
+
+
 @never_cache
 @require_GET
 def healthz(request):
+    """The database, the broker, the worker's last heartbeat and the outbox. 503
+    when the database is down or a due notification has waited over 5 minutes."""
     database = _database()
+    notifications = _notifications() if database["ok"] else {"ok": False}
+    healthy = database["ok"] and notifications["ok"]
     body = {
-        "status": "ok" if database["ok"] else "error",
+        "status": "ok" if healthy else "error",
         "database": database,
         "broker": _broker(),
         "worker": _worker() if database["ok"] else {"last_seen": None},
+        "notifications": notifications,
     }
-    return JsonResponse(body, status=200 if database["ok"] else 503)
+    return JsonResponse(body, status=200 if healthy else 503)

@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from constellation import views as constellation_views
+from notifications import push_views
 
 from .health import healthz
 
@@ -14,6 +15,8 @@ admin.site.login = secure_admin_login(admin.site.login)
 urlpatterns = [
     path("", constellation_views.home, name="home"),
     path("healthz", healthz, name="healthz"),
+    # The service worker of web push: at the root, so its scope is the whole site.
+    path("sw.js", push_views.service_worker, name="service_worker"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("", include("constellation.urls")),
@@ -21,6 +24,7 @@ urlpatterns = [
     path("", include("delegated_authority.urls")),
     path("sleepovers/", include("sleepovers.urls")),
     path("calendar/", include("calendar_events.urls")),
+    path("notifications/", include("notifications.urls")),
     path("api/v1/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

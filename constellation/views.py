@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from delegated_authority import rules as delegated_authority_rules
+from notifications.preferences import crisis_channels_working
 from people.roles import roles_for
 from sleepovers import selectors as sleepover_pages
 from sleepovers.models import tonight
@@ -218,6 +219,9 @@ def home(request):
     role = roles.primary
     build = _HOME.get(role)
     context = build(request, roles) if build else {}
+    # Whoever crisis alerts reach is warned when nothing would wake them (issue 9).
+    if role in ("hub", "liaison"):
+        context["no_crisis_channel"] = not crisis_channels_working(request.user)
     return render(request, f"home/{role}.html", context)
 
 

@@ -106,3 +106,64 @@ def crisis_channels_working(user) -> list[str]:
     if chosen.wants(Kind.CRISIS, SMS) and user.phone.strip():
         working.append(SMS)
     return working
+
+
+PHONE_DIGITS = (10, 15)
+
+
+def clean_phone(value: str) -> str:
+    """A phone number for text messages: digits with an optional leading +, spaces
+    allowed; 10 to 15 digits. Returns it tidied, or raises ``ValidationError``."""
+    from django.core.exceptions import ValidationError
+
+    text = " ".join((value or "").split())
+    if not text:
+        return ""
+    digits = text[1:] if text.startswith("+") else text
+    digits = digits.replace(" ", "")
+    if not digits.isdigit() or not PHONE_DIGITS[0] <= len(digits) <= PHONE_DIGITS[1]:
+        raise ValidationError(
+            {"phone": "Enter a phone number of 10 to 15 digits, such as 07700 900123."}
+        )
+    return text
+
+
+def save_choices(
+    user,
+    *,
+    channels: dict[str, list[str]],
+    quiet_from: time | None,
+    quiet_until: time | None,
+    phone: str | None = None,
+) -> Preferences:
+    """Store the user's channels per kind (kinds not given keep their current
+    choice), quiet hours (both or neither; Europe/London), and, when given, the
+    phone number text messages go to. Raises ``ValidationError`` naming the field
+    for an unknown kind or channel, one quiet-hours end without the other, or a bad
+    phone number. The web form and the API both call this."""
+    from django.core.exceptions import ValidationError
+
+    errors = {}
+    for kind, chosen in channels.items():
+        if kind not in DEFAULTS:
+            errors[kind] = f"Unknown kind of notification: {str(kind)[:40]}."
+        elif not isinstance(chosen, list | tuple) or any(c not in CHOOSABLE for c in chosen):
+            errors[kind] = "Choose from push, sms and email."
+    if (quiet_from is None) != (quiet_until is None):
+        errors["quiet_until" if quiet_until is None else "quiet_from"] = (
+            "Give both ends of the quiet hours, or neither."
+        )
+    if errors:
+        raise ValidationError(errors)
+    tidy_phone = clean_phone(phone) if phone is not None else None
+    prefs, _ = Preferences.objects.get_or_create(user=user)
+    merged = dict(prefs.channels or {})
+    for kind, chosen in channels.items():
+        merged[kind] = [c for c in CHOOSABLE if c in chosen]
+    prefs.channels = merged
+    prefs.quiet_from, prefs.quiet_until = quiet_from, quiet_until
+    prefs.save()
+    if tidy_phone is not None and tidy_phone != user.phone:
+        user.phone = tidy_phone
+        user.save(update_fields=["phone"])
+    return prefs

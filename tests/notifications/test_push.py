@@ -1,8 +1,4 @@
-"""Turning web push on and off for a browser, and the service worker at /sw.js.
-
-The project's URLs include these views once the notifications app is wired in;
-until then this module is its own URL configuration, laid out as the project's
-(the push views under the ``notifications`` namespace, the worker at the root)."""
+"""Turning web push on and off for a browser, and the service worker at /sw.js."""
 
 import base64
 import json
@@ -11,19 +7,13 @@ import os
 import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
-from django.urls import include, path, reverse
+from django.urls import reverse
 
-from notifications import push, push_urls, push_views
+from notifications import push
 from notifications.models import PushSubscription
 from tests import factories as f
 
-urlpatterns = [
-    path("accounts/", include("allauth.urls")),
-    path("notifications/push/", include((push_urls.urlpatterns, "notifications"))),
-    path("sw.js", push_views.service_worker, name="service_worker"),
-]
-
-pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__)]
+pytestmark = [pytest.mark.django_db]
 
 SUBSCRIBE = "notifications:push_subscribe"
 UNSUBSCRIBE = "notifications:push_unsubscribe"

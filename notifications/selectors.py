@@ -1,0 +1,112 @@
+"""The read side of notifications: the notification centre, the unread count, and
+where a crisis request's alerting stands (shown live on the request page)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.paginator import Page, Paginator
+
+from sleepovers.models import Request
+
+from .models import Channel, CrisisAlert, EscalationStep, Notification
+
+CENTRE_PAGE = 20
+# The navigation shows "9+" beyond this.
+BADGE_MAX = 9
+
+
+def centre(user, *, page: int | str | None = 1, unread_only: bool = False) -> Page:
+    """The user's own in-app notifications, newest first, ``CENTRE_PAGE`` a page.
+    A page number out of range gives the last page (never an error)."""
+    rows = Notification.objects.in_app_for(user).only(
+        "pk", "kind", "subject", "body", "link", "created_at", "read_at"
+    )
+    if unread_only:
+        rows = rows.filter(read_at__isnull=True)
+    return Paginator(rows, CENTRE_PAGE).get_page(page)
+
+
+def unread_count(user) -> int:
+    """How many of the user's in-app notifications are unread (one query)."""
+    if not user.is_authenticated:
+        return 0
+    return Notification.objects.unread_for(user).count()
+
+
+@dataclass
+class Reached:
+    """One person (or the duty contact) alerted about a crisis, and how."""
+
+    name: str
+    channels: list[tuple[str, str, datetime | None]] = field(default_factory=list)
+    # (channel label, status value, when sent or None)
+
+
+@dataclass
+class AlertStatus:
+    """Where the alerting of a crisis request stands, in words a carer reads at
+    2 a.m.: who was alerted on which channel and when, what happens next and when
+    (Europe/London), who has seen it, and a ``version`` that changes with any of it."""
+
+    alert: CrisisAlert
+    reached: list[Reached]
+    next_step: str
+    next_at: datetime | None
+    version: str
+
+
+NEXT_WORDS = {
+    EscalationStep.Step.LIAISON: "the liaison worker is alerted",
+    EscalationStep.Step.DUTY: "the fostering service's out-of-hours duty contact is alerted",
+}
+
+
+def crisis_alert_status(request: Request) -> AlertStatus | None:
+    """The alert of a crisis request, or None for a request with none. Three queries."""
+    alert = (
+        CrisisAlert.objects.filter(request=request).select_related("seen_by").first()
+        if request.kind == "crisis"
+        else None
+    )
+    if alert is None:
+        return None
+    rows = (
+        Notification.objects.filter(
+            target_type=ContentType.objects.get_for_model(Request),
+            target_id=request.pk,
+            key__regex=rf"^crisis:{request.pk}:[0-9]$",
+        )
+        .order_by("created_at", "pk")
+        .values_list("to_name", "destination", "channel", "status", "sent_at")
+    )
+    people: dict[str, Reached] = {}
+    sent = 0
+    labels = dict(Channel.choices)
+    labels[Channel.IN_APP] = "the app"
+    for name, destination, channel, status, sent_at in rows:
+        person = people.setdefault(destination.split(":")[0] + ":" + name, Reached(name=name))
+        person.channels.append((labels.get(channel, channel), status, sent_at))
+        sent += status == Notification.Status.SENT
+    waiting = [s for s in alert.steps.all() if s.status == EscalationStep.Status.WAITING]
+    following = waiting[0] if waiting and not alert.stopped else None
+    next_step = NEXT_WORDS.get(following.step, "") if following else ""
+    version = "-".join(
+        str(x)
+        for x in (
+            len(rows),
+            sent,
+            alert.seen_by_id or 0,
+            int(alert.stopped),
+            following.step if following else "x",
+        )
+    )
+    return AlertStatus(
+        alert=alert,
+        reached=list(people.values()),
+        next_step=next_step,
+        next_at=following.due_at if following else None,
+        version=version,
+    )
