@@ -27,6 +27,7 @@ from constellation.models import Carer, LiaisonAssignment
 from constellation.services import ActionRefused, record_activity
 from people.models import User
 from sleepovers.models import Request, SleepoverSettings, Status
+from sleepovers.services.beds import lock_for_action
 
 from ..models import Channel, CrisisAlert, EscalationStep, Kind
 from .outbox import Message, notify, notify_contact
@@ -203,6 +204,9 @@ def seen(request: Request, *, by: User, now: datetime | None = None) -> CrisisAl
     ``ActionRefused`` when the request is not a crisis waiting for an answer or
     someone has already said so."""
     now = now or timezone.now()
+    # The sleepovers' lock order (the hub, then the request): an answer given at the
+    # same moment queues with this, and the status read is the one now.
+    request = lock_for_action(request)
     alert = (
         CrisisAlert.objects.select_for_update(of=("self",))
         .select_related("request__household", "request__constellation__service")
