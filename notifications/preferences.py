@@ -121,7 +121,8 @@ def clean_phone(value: str) -> str:
         return ""
     digits = text[1:] if text.startswith("+") else text
     digits = digits.replace(" ", "")
-    if not digits.isdigit() or not PHONE_DIGITS[0] <= len(digits) <= PHONE_DIGITS[1]:
+    ascii_digits = digits.isascii() and digits.isdigit()  # no "²", no full-width digits
+    if not ascii_digits or not PHONE_DIGITS[0] <= len(digits) <= PHONE_DIGITS[1]:
         raise ValidationError(
             {"phone": "Enter a phone number of 10 to 15 digits, such as 07700 900123."}
         )

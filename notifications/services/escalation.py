@@ -213,7 +213,7 @@ def seen(request: Request, *, by: User, now: datetime | None = None) -> CrisisAl
         .filter(request=request)
         .first()
     )
-    if alert is None or request.status != Status.REQUESTED:
+    if alert is None or alert.stopped or request.status != Status.REQUESTED:
         raise ActionRefused("This request is not a crisis waiting for the hub's answer.")
     if alert.seen_by_id is not None:
         raise ActionRefused(f"{alert.seen_by.first_name or alert.seen_by} has already said so.")
