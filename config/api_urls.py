@@ -3,6 +3,7 @@ from rest_framework.routers import SimpleRouter
 
 from constellation import api as constellation_api
 from delegated_authority import api as delegated_authority_api
+from notifications import api as notifications_api
 from people import api as people_api
 from sleepovers import api as sleepovers_api
 
@@ -19,6 +20,7 @@ router.register("limit-overrides", sleepovers_api.LimitOverrideViewSet, basename
 router.register(
     "hub-unavailability", sleepovers_api.HubUnavailabilityViewSet, basename="hub-unavailability"
 )
+router.register("notifications", notifications_api.NotificationViewSet, basename="notification")
 
 urlpatterns = [
     path("me/", people_api.MeView.as_view(), name="me"),
@@ -28,5 +30,15 @@ urlpatterns = [
         name="delegated-authority-check",
     ),
     path("hubs/<int:pk>/nights/", sleepovers_api.HubNightsView.as_view(), name="hub-nights"),
+    path(
+        "notifications/preferences/",
+        notifications_api.PreferencesView.as_view(),
+        name="notification-preferences",
+    ),
+    path(
+        "notifications/push-subscriptions/",
+        notifications_api.PushSubscriptionsView.as_view(),
+        name="push-subscriptions",
+    ),
     *router.urls,
 ]

@@ -125,3 +125,27 @@ def child_in(household: Household, **fields) -> Child:
         emergency_contacts=fields.pop("emergency_contacts", "Duty social worker 0300 555 0199"),
         **fields,
     )
+
+
+def notification_for(user: User, *, service: FosteringService | None = None, **fields):
+    """An in-app notification in ``user``'s centre (unread unless ``read_at`` is
+    given), as the outbox writes it."""
+    from django.utils.crypto import get_random_string
+
+    from notifications.models import Channel, Kind, Notification
+
+    key = get_random_string(12)
+    return Notification.objects.create(
+        service=service or FosteringService.objects.first() or ServiceFactory(),
+        recipient=user,
+        to_name=user.get_full_name(),
+        destination=f"user:{user.pk}",
+        channel=fields.pop("channel", Channel.IN_APP),
+        kind=fields.pop("kind", Kind.REQUEST),
+        subject=fields.pop("subject", f"New request {key}"),
+        body=fields.pop("body", "A new planned request: open the app to answer."),
+        link=fields.pop("link", "/sleepovers/"),
+        key=f"test:{key}",
+        status=fields.pop("status", Notification.Status.SENT),
+        **fields,
+    )

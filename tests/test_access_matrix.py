@@ -321,6 +321,71 @@ def _temporary_body(w):
     return {"child": child.pk, "start": start, "expected_end": _day(9).isoformat()}
 
 
+def _notification(w):
+    """An unread notification in the satellite carer's centre (everyone else's
+    notification centre is their own: another's id is a 404)."""
+    from notifications.models import Notification
+    from tests.factories import notification_for
+
+    existing = Notification.objects.in_app_for(w.satellite_carer).filter(
+        subject=NOTIFICATION_SUBJECT
+    )
+    return existing.first() or notification_for(
+        w.satellite_carer, service=w.service, subject=NOTIFICATION_SUBJECT, link="/notifications/"
+    )
+
+
+def _notification_pk(w):
+    return {"pk": _notification(w).pk}
+
+
+NOTIFICATION_SUBJECT = "The Ashfords' stay is accepted"
+PUSH_HOST = "push.ashfords-phone.example"
+
+
+def _push_keys():
+    import base64
+    import os
+
+    return {
+        "p256dh": base64.urlsafe_b64encode(b"\x04" + os.urandom(64)).decode().rstrip("="),
+        "auth": base64.urlsafe_b64encode(os.urandom(16)).decode().rstrip("="),
+    }
+
+
+def _push_subscription(w):
+    """The satellite carer allowed push on their phone."""
+    from notifications import push
+
+    return push.subscribe(
+        w.satellite_carer, endpoint=f"https://{PUSH_HOST}/send/ashford", **_push_keys()
+    )
+
+
+def _push_form(w):
+    """A browser's subscription as form fields (the endpoint takes JSON or a form)."""
+    return {"endpoint": "https://fcm.googleapis.com/fcm/send/matrix", **_push_keys()}
+
+
+def _crisis_pk(w):
+    """A crisis request of the satellite household, alerting the hub now."""
+    from sleepovers import services as sleepovers
+    from sleepovers.models import Kind, Request
+
+    existing = Request.objects.filter(household=w.satellite, kind=Kind.CRISIS).first()
+    if existing is None:
+        now = timezone.now()
+        existing = sleepovers.create_request(
+            by=w.satellite_carer,
+            kind=Kind.CRISIS,
+            children=[w.child],
+            start=now,
+            end=now + timedelta(hours=4),
+            crisis_reason="composure",
+        )
+    return {"pk": existing.pk}
+
+
 # The API's sleepover actions answer JSON only: the matrix checks who is refused (401,
 # 403, 404, all before the body is read); tests/sleepovers/test_api.py checks who may.
 SLEEPOVER_HUB_ACTIONS = ("accept", "decline", "offer", "arrived", "collected")
@@ -825,6 +890,66 @@ SPEC: dict[str, Spec] = {
         allowed=(*VIEWERS, "social_worker"),
         wrong_role=("nobody", D404),
         other_constellation="other_hub_carer",
+    ),
+    # --- notifications: each person's own (another's notification is a 404) ---------
+    "notifications:centre": Spec(
+        allowed=(*VIEWERS, "nobody"),
+        data=lambda w: (_notification(w), {})[1],
+        list_of=lambda w: [NOTIFICATION_SUBJECT],
+    ),
+    "notifications:open": Spec(
+        kwargs=_notification_pk,
+        method="post",
+        allowed=("satellite_carer",),
+        wrong_role=("hub_carer", D404),
+        other_constellation="other_satellite_carer",
+    ),
+    "notifications:read_all": Spec(method="post", allowed=(*VIEWERS, "nobody")),
+    "notifications:unread": Spec(allowed=(*VIEWERS, "nobody")),
+    "notifications:preferences": Spec(allowed=(*VIEWERS, "nobody")),
+    # Only the hub's carers; the requesting family and staff see the request (403).
+    "notifications:crisis_seen": Spec(
+        kwargs=_crisis_pk,
+        method="post",
+        allowed=("hub_carer",),
+        wrong_role=("satellite_carer", D403),
+        other_constellation="other_hub_carer",
+    ),
+    # A form is sent to the login page; a script asking for JSON gets a JSON 403
+    # (tests/notifications/test_push.py).
+    "notifications:push_subscribe": Spec(
+        method="post", data=_push_form, allowed=(*VIEWERS, "nobody")
+    ),
+    "notifications:push_unsubscribe": Spec(
+        method="post",
+        data=lambda w: {"endpoint": f"https://{PUSH_HOST}/send/ashford"},
+        allowed=(*VIEWERS, "nobody"),
+    ),
+    "service_worker": Spec(anonymous=PUBLIC, allowed=VIEWERS, other_service=None),
+    "api:notification-list": Spec(
+        anonymous=ANON_401,
+        allowed=(*VIEWERS, "nobody"),
+        data=lambda w: (_notification(w), {})[1],
+        list_of=lambda w: [NOTIFICATION_SUBJECT],
+    ),
+    "api:notification-read": Spec(
+        kwargs=_notification_pk,
+        method="post",
+        json=True,
+        anonymous=ANON_401,
+        allowed=("satellite_carer",),
+        wrong_role=("hub_carer", D404),
+        other_constellation="other_satellite_carer",
+    ),
+    "api:notification-read-all": Spec(
+        method="post", json=True, anonymous=ANON_401, allowed=(*VIEWERS, "nobody")
+    ),
+    "api:notification-preferences": Spec(anonymous=ANON_401, allowed=(*VIEWERS, "nobody")),
+    "api:push-subscriptions": Spec(
+        anonymous=ANON_401,
+        allowed=(*VIEWERS, "nobody"),
+        data=lambda w: (_push_subscription(w), {})[1],
+        list_of=lambda w: [PUSH_HOST],
     ),
 }
 
