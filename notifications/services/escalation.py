@@ -213,10 +213,10 @@ def seen(request: Request, *, by: User, now: datetime | None = None) -> CrisisAl
         .filter(request=request)
         .first()
     )
+    if alert is not None and alert.seen_by_id is not None:
+        raise ActionRefused(f"{alert.seen_by.first_name or alert.seen_by} has already said so.")
     if alert is None or alert.stopped or request.status != Status.REQUESTED:
         raise ActionRefused("This request is not a crisis waiting for the hub's answer.")
-    if alert.seen_by_id is not None:
-        raise ActionRefused(f"{alert.seen_by.first_name or alert.seen_by} has already said so.")
     alert.seen_by, alert.seen_at = by, now
     alert.save(update_fields=["seen_by", "seen_at"])
     stop(request, reason="seen", now=now)

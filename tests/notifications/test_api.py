@@ -534,14 +534,6 @@ def test_unsubscribing_without_an_endpoint_is_a_400(world, as_user, body):
     assert PushSubscription.objects.count() == 1
 
 
-UNDIALLABLE_PHONE = pytest.mark.xfail(
-    strict=True,
-    reason="notifications/preferences.py clean_phone checks str.isdigit(), which is true for "
-    "superscripts and non-ASCII digits: '07700 90012²' is stored, and text messages go nowhere",
-)
-
-
-@UNDIALLABLE_PHONE
 @pytest.mark.parametrize("phone", ["07700 90012²", "０７７００ ９００１２３", "٠٧٧٠٠٩٠٠١٢٣"])
 def test_a_phone_number_of_other_than_ascii_digits_is_refused(world, as_user, phone):
     response = as_user(world.satellite_carer).patch(PREFERENCES, {"phone": phone}, format="json")

@@ -459,11 +459,6 @@ def test_an_answered_crisis_is_refused_with_a_message(nine_am, login, world):
     assert _seen_by_the_family(request) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="notifications/preferences.py clean_phone checks str.isdigit(), which is true for "
-    "superscripts and non-ASCII digits: '07700 90012²' is stored, and text messages go nowhere",
-)
 def test_a_phone_number_with_a_superscript_digit_is_refused(login, world):
     response = login(world.satellite_carer).post(PREFERENCES, _form(phone="07700 90012²"))
     assert response.status_code == 400
@@ -471,12 +466,6 @@ def test_a_phone_number_with_a_superscript_digit_is_refused(login, world):
     assert world.satellite_carer.phone == ""
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="notifications/services/escalation.py seen() checks the status of the request "
-    "object it was given (read before its lock), not the locked alert's stopped_at: a tap "
-    "that races an acceptance tells the family the hub is calling after it accepted",
-)
 def test_a_tap_racing_an_acceptance_is_refused(nine_am, world):
     from notifications.services import escalation
     from sleepovers.models import Request
