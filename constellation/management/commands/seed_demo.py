@@ -154,7 +154,10 @@ class Command(BaseCommand):
             self.stdout.write("Northshire Fostering Service already seeded.")
             return
         service = FosteringService.objects.create(
-            name="Northshire Fostering Service", out_of_hours_phone="0300 555 0100"
+            name="Northshire Fostering Service",
+            out_of_hours_phone="0300 555 0100",
+            out_of_hours_name="Northshire out-of-hours duty team",
+            out_of_hours_email="duty@northshire.example.org",
         )
         manager = _user("manager@example.org", "Priya", "Natarajan")
         StaffRole.objects.create(user=manager, service=service, role=StaffRole.Role.MANAGER)
@@ -209,7 +212,10 @@ class Command(BaseCommand):
             self.stdout.write("Southshire Fostering Service already seeded.")
             return
         service = FosteringService.objects.create(
-            name="Southshire Fostering Service", out_of_hours_phone="0300 555 0900"
+            name="Southshire Fostering Service",
+            out_of_hours_phone="0300 555 0900",
+            out_of_hours_name="Southshire out-of-hours duty team",
+            out_of_hours_email="duty@southshire.example.org",
         )
         manager = _user("manager-other@example.org", "Helen", "Okafor")
         StaffRole.objects.create(user=manager, service=service, role=StaffRole.Role.MANAGER)
@@ -251,20 +257,25 @@ class Command(BaseCommand):
             second_phone=f"07700 90{index}002",
             beds=3,
         )
-        _carer(
-            hub,
-            hub_email,
-            "Sarah" if index != 1 else "Dev",
-            "Hubbard" if index != 1 else "Patel",
-            Carer.Role.PRIMARY,
-        )
-        _carer(
-            hub,
-            f"hub-partner{index or ''}@example.org",
-            "Chris",
-            "Hubbard" if index != 1 else "Patel",
-            Carer.Role.SECOND,
-        )
+        hub_carers = [
+            _carer(
+                hub,
+                hub_email,
+                "Sarah" if index != 1 else "Dev",
+                "Hubbard" if index != 1 else "Patel",
+                Carer.Role.PRIMARY,
+            ),
+            _carer(
+                hub,
+                f"hub-partner{index or ''}@example.org",
+                "Chris",
+                "Hubbard" if index != 1 else "Patel",
+                Carer.Role.SECOND,
+            ),
+        ]
+        # Crisis alerts reach them by text message (the console backend in the demo).
+        for n, user in enumerate(hub_carers):
+            User.objects.filter(pk=user.pk).update(phone=f"07700 90{index}{n}11")
         for n in range(satellites):
             surname = SURNAMES[(index * 8 + n) % len(SURNAMES)]
             household = services.create_household(
