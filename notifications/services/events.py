@@ -87,6 +87,16 @@ ANSWERS = {
         "Your {what} request for {when} is back with the hub to answer.",
     ),
 }
+AFTER_APPROVAL = {
+    Status.ACCEPTED: (
+        "Approved and booked",
+        "The {what} for {who} on {when} was approved: it is booked.",
+    ),
+    Status.DECLINED: (
+        "Not approved",
+        "The {what} for {who} on {when} was not approved: it is declined.",
+    ),
+}
 TO_HUB = {
     Status.CANCELLED: ("Request cancelled", "{who} cancelled their {what} request for {when}."),
     Status.ACCEPTED: ("Offer taken", "{who} took the time you offered for their {what} request."),
@@ -128,6 +138,18 @@ def on_request_changed(sender, request: Request, before: str, by: User | None, *
     if by_family and to in TO_HUB:
         subject, body = TO_HUB[to]
         _tell(escalation.hub_carers(request), request, Kind.REQUEST_CHANGED, subject, body, key, by)
+    elif before == Status.AWAITING_APPROVAL and to in (Status.ACCEPTED, Status.DECLINED):
+        # The approval was answered: both sides hear how it ended.
+        subject, body = ANSWERS[to]
+        _tell(carers_of(request.household_id), request, Kind.ANSWER, subject, body, key, by)
+        _tell(
+            escalation.hub_carers(request),
+            request,
+            Kind.REQUEST_CHANGED,
+            *AFTER_APPROVAL[to],
+            key=key,
+            exclude=by,
+        )
     elif not by_family and to in ANSWERS:
         subject, body = ANSWERS[to]
         if to == Status.REQUESTED:  # an approval withdrawn: the hub answers again

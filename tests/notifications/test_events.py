@@ -203,3 +203,20 @@ def test_cover_arranged_tells_the_stand_in_the_hub_and_the_satellites(allowed):
         assert "The Fairweathers" in app_rows(user, Kind.COVER).get().body
     assert not app_rows(w.liaison, Kind.COVER).exists()  # who arranged it
     assert not app_rows(w.other_satellite_carer, Kind.COVER).exists()
+
+
+def test_an_approval_answered_tells_the_family_and_the_hub(clock, world):
+    from delegated_authority import services as authority
+    from delegated_authority.models import Approval
+    from tests.sleepovers.test_whole_stay import social_worker_decides
+
+    w = world
+    social_worker_decides(w)  # the hub's acceptance waits for the social worker
+    request = ask(w)
+    services.accept(request, by=w.hub_carer)
+    approval = Approval.objects.get(subject_id=request.pk, status="pending")
+    assert app_rows(w.social_worker, Kind.APPROVAL).exists()
+    authority.decide_approval(approval, by=w.social_worker, approve=True)
+    assert "accepted" in app_rows(w.satellite_carer, Kind.ANSWER).first().body  # newest
+    booked = app_rows(w.hub_carer, Kind.REQUEST_CHANGED).get()
+    assert "approved: it is booked" in booked.body
