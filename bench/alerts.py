@@ -18,7 +18,10 @@ one sweep, as beat runs when the broker returns: how fast the worker drains it.
 ``--broker redis`` uses ``REDIS_URL``; ``--broker filesystem`` is the embedded
 default of ``make run`` (kombu's filesystem broker under a throw-away var folder).
 Either way the database is a throw-away one named by ``BENCH_DATABASE_URL`` or
-SQLite in that folder. It prints a small markdown table."""
+SQLite in that folder (SQLite refuses the requester's write with "database is locked"
+while the worker's two processes write: use PostgreSQL). ``--polling-interval``
+tries another interval for the worker's polls of the filesystem broker. It prints
+small markdown tables."""
 
 import argparse
 import os
@@ -42,6 +45,12 @@ parser.add_argument(
     "--backlog", type=int, default=100, help="requests asked while the broker is down"
 )
 parser.add_argument("--concurrency", type=int, default=2)
+parser.add_argument(
+    "--polling-interval",
+    type=float,
+    default=None,
+    help="seconds between the worker's polls of the filesystem broker (kombu's default: 1)",
+)
 parser.add_argument("--timeout", type=float, default=300, help="seconds to wait for delivery")
 ARGS = parser.parse_args()
 
@@ -100,22 +109,30 @@ def build(tag: str):
 
 
 def start_worker(queue: str, log: Path) -> subprocess.Popen:
-    return subprocess.Popen(  # noqa: S603 - our own worker
-        [
+    argv = [
+        "worker",
+        "-Q",
+        queue,
+        f"--concurrency={ARGS.concurrency}",
+        "--loglevel=WARNING",
+        "--without-heartbeat",
+        "--without-gossip",
+        "--without-mingle",
+    ]
+    if ARGS.polling_interval is None:
+        command = [sys.executable, "-m", "celery", "-A", "config", *argv]
+    else:
+        # The settings' transport options with another polling interval.
+        command = [
             sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "-Q",
-            queue,
-            f"--concurrency={ARGS.concurrency}",
-            "--loglevel=WARNING",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-        ],
+            "-c",
+            "import sys; from config.celery import app; "
+            "app.conf.broker_transport_options = {**app.conf.broker_transport_options, "
+            f"'polling_interval': {ARGS.polling_interval!r}}}; app.worker_main(sys.argv[1:])",
+            *argv,
+        ]
+    return subprocess.Popen(  # noqa: S603 - our own worker
+        command,
         cwd=ROOT,
         env=os.environ.copy(),
         stdout=open(log, "wb"),  # noqa: SIM115 - the worker's, closed when it exits
@@ -230,6 +247,11 @@ def main() -> None:
     print(
         f"broker: {ARGS.broker} ({settings.CELERY_BROKER_URL.split('://')[0]}), "
         f"database: {connection.vendor}, worker concurrency {ARGS.concurrency}"
+        + (
+            f", polling interval {ARGS.polling_interval:g} s"
+            if ARGS.polling_interval is not None
+            else ""
+        )
     )
     print()
     print(
