@@ -351,3 +351,27 @@ def test_healthz_answers_503_when_an_alert_has_waited_too_long(db, client, setti
         response = client.get("/healthz")
         assert response.status_code == 200
         assert not response.json()["notifications"]["oldest_due_seconds"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="oldest_due_seconds (notifications/services/health.py) measures from due_at, "
+    "which each failed attempt pushes forward (outbox.deliver's backoff), and leaves out "
+    "failed rows: an SMS provider down for good never turns /healthz to 503",
+)
+def test_healthz_answers_503_when_the_provider_has_kept_an_alert_back_too_long(
+    db, client, settings, provider
+):
+    world = crisis_world()
+    provider.failure = TimeoutError("the SMS provider did not answer")
+    minutes = settings.NOTIFICATIONS_MAX_DELAY_SECONDS // 60 * 3
+    with time_machine.travel(NIGHT, tick=False) as clock:
+        request = ask_for_help(world, NIGHT)
+        for minute in range(minutes + 1):  # beat's sweep, every minute
+            clock.move_to(NIGHT + timedelta(minutes=minute))
+            outbox.sweep()
+        assert provider.delivered == []
+        assert text_to(world, request).status == Notification.Status.PENDING
+        # The hub's crisis text has not gone out for three times the limit.
+        response = client.get("/healthz")
+    assert response.status_code == 503
