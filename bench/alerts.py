@@ -69,6 +69,10 @@ os.environ["VAR_DIR"] = tempfile.mkdtemp(prefix="mockingbird-bench-alerts-")
 os.environ["CELERY_TASK_ALWAYS_EAGER"] = "0"
 os.environ["SMS_BACKEND"] = "console"
 os.environ["EMAIL_URL"] = "dummymail://"
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+# The filesystem broker keeps its control exchange in "control/" under the working
+# folder: the throw-away one, not the checkout.
+os.chdir(os.environ["VAR_DIR"])
 
 import django  # noqa: E402
 
@@ -108,6 +112,20 @@ def build(tag: str):
     return hub_carers, askers
 
 
+def stop_alerts() -> int:
+    """Stop every crisis alert still escalating (earlier runs' in the same database),
+    so that only this run's rows are delivered while it is measured."""
+    from notifications.models import EscalationStep
+    from notifications.services import escalation
+    from sleepovers.models import Request
+
+    waiting = EscalationStep.objects.filter(status=EscalationStep.Status.WAITING)
+    requests = Request.objects.filter(crisis_alert__steps__in=waiting).distinct()
+    for request in requests:
+        escalation.stop(request, reason="benchmark over")
+    return len(requests)
+
+
 def start_worker(queue: str, log: Path) -> subprocess.Popen:
     argv = [
         "worker",
@@ -133,7 +151,7 @@ def start_worker(queue: str, log: Path) -> subprocess.Popen:
         ]
     return subprocess.Popen(  # noqa: S603 - our own worker
         command,
-        cwd=ROOT,
+        cwd=os.environ["VAR_DIR"],
         env=os.environ.copy(),
         stdout=open(log, "wb"),  # noqa: SIM115 - the worker's, closed when it exits
         stderr=subprocess.STDOUT,
@@ -199,6 +217,7 @@ def main() -> None:
 
     settings.ALLOWED_HOSTS = ["*"]
     call_command("migrate", verbosity=0)
+    stop_alerts()
     tag = uuid.uuid4().hex[:6]
     hub_carers, askers = build(tag)
     queue = f"bench-{tag}"
@@ -222,6 +241,7 @@ def main() -> None:
         wait_sent(keys, time.monotonic() + ARGS.timeout)
         backlog, backlog_rows, drain = drain_backlog(askers)
     finally:
+        stop_alerts()
         worker.terminate()
         worker.wait(timeout=60)
     if ARGS.broker == "redis":
