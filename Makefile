@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: run test test-clock install assets browser lint migrate seed clean bench
+.PHONY: run test test-clock install assets browser lint migrate seed clean bench bench-alerts
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -81,6 +81,14 @@ test-clock: install
 bench: install
 	$(BIN)/python bench/sleepovers.py
 	$(BIN)/python bench/pages.py
+
+# From a crisis request to the hub carer's text message, through a real worker:
+# on the embedded filesystem broker, and on Redis when REDIS_URL is set. Needs a
+# throw-away PostgreSQL database (SQLite refuses the worker's concurrent writes).
+bench-alerts: install
+	BENCH_DATABASE_URL=$${BENCH_DATABASE_URL:?name a throw-away PostgreSQL database} \
+	  $(BIN)/python bench/alerts.py --broker filesystem
+	@if [ -n "$$REDIS_URL" ]; then $(BIN)/python bench/alerts.py --broker redis; fi
 
 clean:
 	rm -rf $(VENV) node_modules var

@@ -49,7 +49,7 @@ parser.add_argument(
     "--polling-interval",
     type=float,
     default=None,
-    help="seconds between the worker's polls of the filesystem broker (kombu's default: 1)",
+    help="seconds between the worker's polls of the filesystem broker (settings: 0.1)",
 )
 parser.add_argument("--timeout", type=float, default=300, help="seconds to wait for delivery")
 ARGS = parser.parse_args()

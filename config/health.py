@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
@@ -47,10 +49,11 @@ def _worker() -> dict:
 def _notifications() -> dict:
     """The age of the oldest notification that is due and not sent: over
     ``NOTIFICATIONS_MAX_DELAY_SECONDS`` (5 minutes) alerts are not going out."""
-    from notifications.services import oldest_due_seconds
+    from notifications.services.health import failed_since, oldest_due_seconds
 
     try:
         waited = oldest_due_seconds()
+        failed = failed_since(timezone.now() - timedelta(days=1))
     except Exception:  # noqa: BLE001 - the database check reports the cause
         return {"ok": False, "oldest_due_seconds": None}
     limit = settings.NOTIFICATIONS_MAX_DELAY_SECONDS
@@ -58,6 +61,7 @@ def _notifications() -> dict:
         "ok": waited is None or waited <= limit,
         "oldest_due_seconds": waited,
         "limit_seconds": limit,
+        "failed_last_day": failed,
     }
 
 

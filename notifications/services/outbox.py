@@ -243,7 +243,7 @@ def deliver(pk: int, *, now: datetime | None = None) -> bool:
             mine.update(
                 status=Notification.Status.PENDING,
                 last_error=error,
-                due_at=timezone.now() + backoff(row.attempts),
+                due_at=now + backoff(row.attempts),
             )
         log.warning("notification %s not sent (attempt %s)", pk, row.attempts)
         return False

@@ -353,12 +353,6 @@ def test_healthz_answers_503_when_an_alert_has_waited_too_long(db, client, setti
         assert not response.json()["notifications"]["oldest_due_seconds"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="oldest_due_seconds (notifications/services/health.py) measures from due_at, "
-    "which each failed attempt pushes forward (outbox.deliver's backoff), and leaves out "
-    "failed rows: an SMS provider down for good never turns /healthz to 503",
-)
 def test_healthz_answers_503_when_the_provider_has_kept_an_alert_back_too_long(
     db, client, settings, provider
 ):
