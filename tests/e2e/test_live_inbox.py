@@ -47,8 +47,23 @@ def raise_crisis(email="satellite@example.org"):
     )
 
 
-def open_inbox(browser, base):
-    page = browser.new_context(**PHONE).new_page()
+@pytest.fixture
+def phone(browser):
+    """Pages on a phone-sized screen, closed after the test: a page left open would go
+    on polling the live server while the next tests use the database."""
+    contexts = []
+
+    def open_page():
+        contexts.append(browser.new_context(**PHONE))
+        return contexts[-1].new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def open_inbox(phone, base):
+    page = phone()
     log_in(page, base, "hub@example.org")
     page.goto(f"{base}/sleepovers/")
     # Set on this very page: a reload would lose it.
@@ -56,8 +71,8 @@ def open_inbox(browser, base):
     return page
 
 
-def test_a_crisis_shows_on_the_hubs_inbox_without_a_reload(demo, live_server, browser):
-    page = open_inbox(browser, live_server.url)
+def test_a_crisis_shows_on_the_hubs_inbox_without_a_reload(demo, live_server, phone):
+    page = open_inbox(phone, live_server.url)
     assert page.get_by_test_id("inbox-item").count() == 0
 
     crisis = raise_crisis()
@@ -75,7 +90,7 @@ def test_a_crisis_shows_on_the_hubs_inbox_without_a_reload(demo, live_server, br
     assert page.evaluate("window.stillTheSamePage") is True
 
 
-def test_a_reason_being_typed_is_kept_when_a_crisis_comes(demo, live_server, browser):
+def test_a_reason_being_typed_is_kept_when_a_crisis_comes(demo, live_server, phone):
     start, end = stay(6)
     carer = User.objects.get(email="satellite@example.org")
     planned = services.create_request(
@@ -85,7 +100,7 @@ def test_a_reason_being_typed_is_kept_when_a_crisis_comes(demo, live_server, bro
         start=start,
         end=end,
     )
-    page = open_inbox(browser, live_server.url)
+    page = open_inbox(phone, live_server.url)
     card = page.locator(f'[data-request="{planned.pk}"]')
     card.get_by_text("Decline", exact=True).click()
     reason = card.get_by_label("Why? The family will read it.")
