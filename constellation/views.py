@@ -164,6 +164,7 @@ def _hub_home(request, roles):
         _attach_children_and_carers(user, households)
     context = {"constellation": constellation, "households": households}
     if constellation is not None and constellation.hub is not None:
+        context["hub"] = constellation.hub
         context.update(sleepover_pages.hub_home(user, constellation.hub, tonight()))
     return context
 

@@ -86,6 +86,23 @@ def get_managed_hub_for(user, pk) -> Household:
     return hub
 
 
+def get_hub_to_answer(user, pk) -> Household:
+    """A hub home whose requests the user answers: one of its current carers (the
+    people whose inbox and home page show its requests to answer). 404 for a hub the
+    user does not see (another constellation's, another service's), 403 for a visible
+    one they do not answer for (a satellite carer, a liaison worker, a manager)."""
+    hub = (
+        Household.objects.visible_to(user)
+        .filter(pk=pk, kind=Household.Kind.HUB, hub_of__isnull=False)
+        .first()
+    )
+    if hub is None:
+        raise Http404("No such hub.")
+    if not Carer.objects.current().filter(user=user, household=hub).exists():
+        raise PermissionDenied("Only the hub's carers answer its requests.")
+    return hub
+
+
 def hub_of_user(user) -> Household | None:
     """The hub of the constellation the user's household belongs to (or is)."""
     carer = Carer.objects.current().filter(user=user).select_related("household").first()

@@ -2,11 +2,23 @@
 use (the hub's inbox, a home page's panels, nights with guests, fairness). Built on
 the QuerySets; nothing here writes."""
 
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
-from django.db.models import Case, Count, Prefetch, Q, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    Func,
+    IntegerField,
+    Prefetch,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 from django.utils import timezone
 
 from constellation.models import (
@@ -27,6 +39,7 @@ from .models import (
     Night,
     Request,
     Status,
+    Transition,
     Unavailability,
 )
 
@@ -311,19 +324,134 @@ def _shown(user, rows: list[Request], *, records: bool = True, log: bool = False
     return RequestViewer(user).attach(rows, records=records, log=log)
 
 
-def hub_home(user, hub: Household, today: date) -> dict:
+# --- live blocks: what a page shows, as one short version to compare ---------------------
+
+
+def _scalar(queryset, function: str) -> Subquery:
+    """``function`` (COUNT, MAX) of the queryset's primary keys as a scalar subquery (no
+    GROUP BY: the function is not one Django knows as an aggregate)."""
+    return Subquery(
+        queryset.order_by().annotate(_v=Func(F("pk"), function=function)).values("_v"),
+        output_field=IntegerField(),
+    )
+
+
+def _live_facts(user, hub: Household | int, now, *, covers_from: date | None = None) -> dict:
+    """The facts a hub's live blocks depend on, read in one query: the open requests
+    (how many in each status, the crises not over yet, those whose time has passed),
+    the newest request and the newest move of any of the hub's requests (every request,
+    answer, cancellation, approval, arrival and expiry writes one: ``Transition``),
+    the hub's usual beds and its bed changes and periods away in force; and, from
+    ``covers_from``, the covers of or by the hub now or coming."""
+    hub_id = getattr(hub, "pk", hub)
+    requests = Request.objects.visible_to(user).filter(hub_id=hub_id)
+    open_ = requests.filter(status__in=OPEN)
+    facts = {
+        **{
+            f"open_{status}": _scalar(open_.filter(status=status), "COUNT")
+            for status in sorted(OPEN)
+        },
+        "crises": _scalar(open_.filter(kind=Kind.CRISIS, end__gt=now), "COUNT"),
+        "over": _scalar(open_.filter(end__lte=now), "COUNT"),
+        "last_request": _scalar(requests, "MAX"),
+        "last_move": _scalar(Transition.objects.filter(request__in=requests.values("pk")), "MAX"),
+        "bed_changes": _scalar(BedChange.objects.in_force().filter(hub_id=hub_id), "COUNT"),
+        "last_bed_change": _scalar(BedChange.objects.filter(hub_id=hub_id), "MAX"),
+        "away": _scalar(Unavailability.objects.in_force().filter(hub_id=hub_id), "COUNT"),
+        "last_away": _scalar(Unavailability.objects.filter(hub_id=hub_id), "MAX"),
+    }
+    if covers_from is not None:
+        covers = HubCover.objects.filter(Q(constellation__hub_id=hub_id) | Q(stand_in_id=hub_id))
+        facts.update(
+            covers=_scalar(covers.now_or_coming(covers_from), "COUNT"),
+            last_cover=_scalar(covers, "MAX"),
+        )
+    # Named apart from the household's own fields (its ``bed_changes``, ``covering``).
+    named = {f"live_{name}": value for name, value in facts.items()}
+    row = Household.objects.filter(pk=hub_id).annotate(**named).values("beds", *named).first()
+    return row or {}
+
+
+@dataclass(frozen=True)
+class Version:
+    """What a live block was read at: ``value`` (``<newest request's id>.<digest>``,
+    the id letting a poll tell which cards are new, see ``seen_request``) for the page
+    to poll with, and the counts of the open requests (``total``, ``crises``, as
+    ``inbox_counts`` gives them, at ``now``) for the block itself, so it need not count
+    them again."""
+
+    value: str
+    counts: dict
+    now: datetime
+
+    def __str__(self) -> str:
+        return self.value
+
+
+def _version(facts: dict, now, *extra) -> Version:
+    digest = hashlib.blake2b(
+        repr((sorted(facts.items()), extra)).encode(), digest_size=8
+    ).hexdigest()
+    counts = {
+        "total": sum(facts.get(f"live_open_{status}") or 0 for status in OPEN),
+        "crises": facts.get("live_crises") or 0,
+    }
+    return Version(f"{facts.get('live_last_request') or 0}.{digest}", counts, now)
+
+
+def inbox_version(user, hub: Household | int, *, now=None) -> Version:
+    """A short version of what the hub's inbox shows ``user`` (``hub_inbox``, any page):
+    it changes when a request comes, is answered, cancelled, approved, offered, expires
+    or its time passes, and when the beds or the hub's periods away change. One query;
+    the inbox's live block is re-rendered only when the page's version is not this one."""
+    now = now or timezone.now()
+    return _version(_live_facts(user, hub, now), now)
+
+
+def hub_home_version(user, hub: Household | int, today: date, *, now=None) -> Version:
+    """A short version of the hub carer's home page's live block (``hub_home``: the most
+    urgent open requests, tonight and the week with the children booked, the covers):
+    as ``inbox_version``, and it changes with the night (``today``) and the covers of
+    or by the hub. One query."""
+    now = now or timezone.now()
+    facts = _live_facts(user, hub, now, covers_from=today)
+    return _version(facts, now, today.isoformat())
+
+
+def seen_request(version: str) -> int | None:
+    """The newest request's id a page's version (``inbox_version``) was read with, or
+    None when the version is not one of ours."""
+    head, dot, _ = (version or "").partition(".")
+    if dot and head.isascii() and head.isdigit() and len(head) < 19:
+        return int(head)
+    return None
+
+
+def mark_new(rows: list[Request], seen: int | None) -> int:
+    """Mark (``is_new``) the requests that came after the newest one a page had seen,
+    and say how many; none when the page's version is unknown."""
+    for r in rows:
+        r.is_new = seen is not None and r.pk > seen
+    return sum(r.is_new for r in rows)
+
+
+def hub_home(user, hub: Household, today: date, *, version: Version | None = None) -> dict:
     """The hub carer's home page: the most urgent open requests (every crisis, then
     ``HOME_INBOX`` of what waits; ``inbox.total`` counts them all, as in ``hub_inbox``),
     and tonight and the six nights after with the children booked, from one read of
-    the nights both cover."""
+    the nights both cover; with the ``version`` of it all (``hub_home_version``, read
+    first, so that a change in between shows at the page's next poll, unless given;
+    its counts are the inbox's)."""
+    version = version or hub_home_version(user, hub, today)
     last = today + timedelta(days=6)
-    inbox = _open_page(user, hub, size=HOME_INBOX)
+    inbox = _open_page(user, hub, size=HOME_INBOX, now=version.now, counts=version.counts)
     by_day = {n.date: n for n in nights(hub, *span(inbox.rows, today, last))}
     attach_beds(hub, inbox.rows, by_day)
     inbox.rows = _shown(user, inbox.rows, log=True)
     guests = guests_by_night(hub, today, last)
     week = [today + timedelta(days=i) for i in range(7)]
     return {
+        "version": version,
         "inbox": inbox,
         "week": [{"night": by_day[day], "guests": guests.get(day, [])} for day in week],
         # Who covers for this hub, and whom this hub covers for, now or coming.

@@ -60,6 +60,7 @@ from .models import (
     Request,
     Status,
     Unavailability,
+    tonight,
 )
 
 GET_POST = require_http_methods(["GET", "POST"])
@@ -121,8 +122,7 @@ def _inbox(request):
     hub = access.hub_of_user(request.user)
     if hub is None:
         return render(request, "sleepovers/index.html")
-    inbox = selectors.hub_inbox(request.user, hub, page=_page_number(request))
-    return render(request, "sleepovers/inbox.html", {"hub": hub, "inbox": inbox})
+    return render(request, "sleepovers/inbox.html", _inbox_context(request, hub))
 
 
 def _my_requests(request, roles):
@@ -181,6 +181,64 @@ def _staff_requests(request):
         },
         status=status,
     )
+
+
+# --- the hub's live blocks: polled, re-rendered only when they changed ---------------------
+
+
+def _inbox_context(request, hub: Household, *, version=None, polled: bool = False) -> dict:
+    """What the inbox's live block shows: a page of the hub's open requests and the
+    version it was read at (read first, so that a change in between shows at the next
+    poll). When ``polled``, the cards that came after the page's version are marked new."""
+    user = request.user
+    version = version or selectors.inbox_version(user, hub)
+    inbox = selectors.hub_inbox(
+        user, hub, page=_page_number(request), now=version.now, counts=version.counts
+    )
+    # Where an answer given on a card comes back to: this page of the inbox.
+    back = reverse("sleepovers:index") + (f"?page={inbox.number}" if inbox.number > 1 else "")
+    context = {"hub": hub, "inbox": inbox, "version": version, "next": back}
+    if polled:
+        context.update(_news(inbox.rows, request.GET.get("v", "")))
+    return context
+
+
+def _news(rows: list[Request], seen_version: str) -> dict:
+    """For a polled block: its cards that are new since the page's version."""
+    selectors.mark_new(rows, selectors.seen_request(seen_version))
+    return {"polled": True, "new_rows": [r for r in rows if r.is_new]}
+
+
+@login_required
+@require_GET
+def inbox_live(request, pk):
+    """The hub's inbox's live block, polled by the inbox page every 10 s: nothing to
+    swap (204) while the page's version (``v``) is the current one, so the server does
+    not re-render it and nothing the hub carer is typing is touched; else the block
+    again (the page asked for, as ``page`` gives it), its new cards marked."""
+    hub = access.get_hub_to_answer(request.user, pk)
+    version = selectors.inbox_version(request.user, hub)
+    if request.GET.get("v") == version.value:
+        return HttpResponse(status=204)
+    context = _inbox_context(request, hub, version=version, polled=True)
+    return render(request, "sleepovers/_inbox_live.html", context)
+
+
+@login_required
+@require_GET
+def home_live(request, pk):
+    """The hub carer's home page's live block (the requests to answer, tonight and the
+    week, the covers), polled every 10 s: 204 while the page's version (``v``) is the
+    current one, else the block again, its new cards marked."""
+    user = request.user
+    hub = access.get_hub_to_answer(user, pk)
+    today = tonight()
+    version = selectors.hub_home_version(user, hub, today)
+    if request.GET.get("v") == version.value:
+        return HttpResponse(status=204)
+    context = {"hub": hub, **selectors.hub_home(user, hub, today, version=version)}
+    context.update(_news(context["inbox"].rows, request.GET.get("v", "")))
+    return render(request, "home/_hub_live.html", context)
 
 
 # --- asking -----------------------------------------------------------------------------

@@ -733,6 +733,16 @@ SPEC: dict[str, Spec] = {
         wrong_role=("satellite_carer", D403),
         other_constellation="other_liaison",
     ),
+    # The hub's live blocks, polled by its inbox and its home page: only its own carers.
+    **{
+        f"sleepovers:{name}": Spec(
+            kwargs=_hub_pk,
+            allowed=("hub_carer", "second_hub_carer"),
+            wrong_role=("satellite_carer", D403),
+            other_constellation="other_hub_carer",
+        )
+        for name in ("inbox_live", "home_live")
+    },
     "sleepovers:temporary": Spec(
         allowed=MANAGERS,
         wrong_role=("hub_carer", D403),

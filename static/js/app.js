@@ -32,3 +32,68 @@ document.addEventListener("htmx:beforeSwap", (event) => {
     window.location.reload();
   }
 });
+
+// Live blocks ([data-live]: the hub's inbox, the hub's home page) are re-rendered by
+// the server when something changed. A block with a form being filled in is kept as it
+// is (what was typed is never lost): the change is said in the live region and shown at
+// the next poll after the form is sent or left as it was. A reply that is only opened
+// (a <details> with nothing typed yet) is opened again in the new block.
+function liveFieldChanged(field) {
+  if (field.type === "hidden" || field.type === "submit" || field.type === "button") {
+    return false;
+  }
+  if (field.type === "checkbox" || field.type === "radio") {
+    return field.checked !== field.defaultChecked;
+  }
+  if (field.tagName === "SELECT") {
+    return Array.from(field.options).some((option) => option.selected !== option.defaultSelected);
+  }
+  return field.value !== field.defaultValue;
+}
+
+function liveBlockBusy(block) {
+  const active = document.activeElement;
+  if (active && block.contains(active) && active.matches("input, textarea, select")) {
+    return true;
+  }
+  return Array.from(block.querySelectorAll("input, textarea, select")).some(liveFieldChanged);
+}
+
+const liveOpenReplies = new Map();
+
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const block = event.detail.target;
+  if (!event.detail.shouldSwap || !block || !block.matches || !block.matches("[data-live]")) {
+    return;
+  }
+  if (liveBlockBusy(block)) {
+    event.detail.shouldSwap = false;
+    const region = document.getElementById("live-news");
+    const reply = new DOMParser().parseFromString(event.detail.serverResponse, "text/html");
+    const news = reply.getElementById("live-news");
+    if (region && news) {
+      region.textContent = `${news.textContent.trim()} It shows here when you have sent or cleared what you are writing.`;
+    }
+    return;
+  }
+  liveOpenReplies.set(
+    block.id,
+    Array.from(block.querySelectorAll("details[open] form")).map((form) =>
+      form.getAttribute("action"),
+    ),
+  );
+});
+
+document.addEventListener("htmx:afterSwap", (event) => {
+  const block = event.target;
+  if (!block.matches || !block.matches("[data-live]") || !liveOpenReplies.has(block.id)) {
+    return;
+  }
+  const actions = liveOpenReplies.get(block.id);
+  liveOpenReplies.delete(block.id);
+  block.querySelectorAll("details form").forEach((form) => {
+    if (actions.includes(form.getAttribute("action"))) {
+      form.closest("details").open = true;
+    }
+  });
+});
