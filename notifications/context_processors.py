@@ -1,9 +1,9 @@
-from .selectors import BADGE_MAX, unread_count
+from .selectors import BADGE_MAX, UnreadCount
 
 
 def unread(request):
-    """The navigation's count of unread notifications (one query, signed-in only)."""
+    """The navigation's count of unread notifications (read when shown)."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"unread": unread_count(user), "badge_max": BADGE_MAX}
+    return {"nav_unread": UnreadCount(user), "badge_max": BADGE_MAX}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.paginator import Page, Paginator
@@ -34,6 +35,18 @@ def unread_count(user) -> int:
     if not user.is_authenticated:
         return 0
     return Notification.objects.unread_for(user).count()
+
+
+class UnreadCount:
+    """The unread count for the navigation, read only if a template shows it (a
+    fragment polled by htmx renders without the navigation: no query)."""
+
+    def __init__(self, user):
+        self._user = user
+
+    @cached_property
+    def count(self) -> int:
+        return unread_count(self._user)
 
 
 @dataclass

@@ -70,7 +70,7 @@ def unread_badge(request):
     return render(
         request,
         "notifications/_badge.html",
-        {"unread": selectors.unread_count(request.user), "badge_max": selectors.BADGE_MAX},
+        {"nav_unread": selectors.UnreadCount(request.user), "badge_max": selectors.BADGE_MAX},
     )
 
 
