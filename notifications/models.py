@@ -41,6 +41,7 @@ class Kind(models.TextChoices):
     STAY_TOMORROW = "stay_tomorrow", "Stays tomorrow"
     UNANSWERED = "unanswered", "Requests or offers waiting 48 hours"
     APPROVAL = "approval", "Approvals asked of me"
+    CRISIS_APPROVAL = "crisis_approval", "Approvals a crisis stay waits for"
     APPROVAL_DECIDED = "approval_decided", "Approvals decided"
     APPROVALS_WAITING = "approvals_waiting", "Approvals still waiting (daily)"
     REVIEW = "review", "Delegated authority reviews due"

@@ -30,6 +30,7 @@ DEFAULTS: dict[str, tuple[str, ...]] = {
     Kind.STAY_TOMORROW: (PUSH,),
     Kind.UNANSWERED: (PUSH, EMAIL),
     Kind.APPROVAL: (EMAIL,),
+    Kind.CRISIS_APPROVAL: (PUSH, SMS, EMAIL),
     Kind.APPROVAL_DECIDED: (EMAIL,),
     Kind.APPROVALS_WAITING: (EMAIL,),
     Kind.REVIEW: (EMAIL,),
@@ -39,7 +40,7 @@ DEFAULTS: dict[str, tuple[str, ...]] = {
 }
 
 # Kinds that ignore quiet hours: a crisis cannot wait for the morning.
-URGENT_KINDS = frozenset({Kind.CRISIS, Kind.ESCALATION, Kind.CRISIS_SEEN})
+URGENT_KINDS = frozenset({Kind.CRISIS, Kind.ESCALATION, Kind.CRISIS_SEEN, Kind.CRISIS_APPROVAL})
 
 
 def push_configured() -> bool:

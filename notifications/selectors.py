@@ -123,3 +123,26 @@ def crisis_alert_status(request: Request) -> AlertStatus | None:
         next_at=following.due_at if following else None,
         version=version,
     )
+
+
+def raised_in_words(request: Request) -> str:
+    """What the carer who raised a crisis is told at once: who was alerted, and
+    never that the hub was when none of its carers could be (issue 9)."""
+    steps = {s.step: s.status for s in EscalationStep.objects.filter(alert__request=request)}
+    done = EscalationStep.Status.DONE
+    if steps.get(EscalationStep.Step.HUB) == done:
+        return "Sent: the hub is alerted now. If you can, call them as well."
+    if steps.get(EscalationStep.Step.LIAISON) == done:
+        return (
+            "Sent. Nobody at the hub could be alerted, so the liaison worker has been. "
+            "Call the hub or the out-of-hours duty team now."
+        )
+    if steps.get(EscalationStep.Step.DUTY) == done:
+        return (
+            "Sent. Nobody at the hub could be alerted, so the out-of-hours duty team has "
+            "been. Call them now."
+        )
+    return (
+        "Sent, but nobody could be alerted: call the hub or the out-of-hours duty team "
+        "now. In an emergency, call 999."
+    )

@@ -27,7 +27,7 @@ from constellation.models import (
     HubCover,
 )
 from constellation.services import ActionRefused
-from notifications.selectors import crisis_alert_status
+from notifications.selectors import crisis_alert_status, raised_in_words
 from people.roles import roles_for
 
 from . import access, selectors, services
@@ -325,10 +325,7 @@ def crisis(request):
         except ValidationError as error:
             attach_errors(form, error, rename={"end": "until", "start": "until"})
         else:
-            messages.warning(
-                request,
-                "Sent: the hub is alerted now. If you can, call them as well.",
-            )
+            messages.warning(request, raised_in_words(sleepover))
             return redirect(sleepover)
     hub = constellation.hub if constellation else None
     context = {"form": form, "constellation": constellation}

@@ -65,7 +65,10 @@ def escalation_minutes(request: Request) -> int:
 
 
 def _message(request: Request, step: int, now: datetime) -> Message:
-    who = request.household.name
+    # Named by the asking carer's first name, never the household's name (usually a
+    # surname a placed child may share); the constellation for those beyond the hub.
+    asker = (request.requested_by.first_name or "").strip() or "a carer"
+    who = asker if step == 0 else f"{asker} in {request.constellation.name}"
     link = request.get_absolute_url()
     if step == 0:
         return Message(

@@ -57,6 +57,23 @@ def member_carers_of(constellation) -> list[User]:
     ]
 
 
+def family_words(household_id: int | None) -> str:
+    """How a message names a household: its carers' first names ("Anna and Ben").
+    Never the household's name, which is usually a surname a placed child may
+    share: messages travel through third parties and land on shared phones."""
+    names = [
+        c.user.first_name.strip()
+        for c in Carer.objects.current()
+        .filter(household_id=household_id)
+        .select_related("user")
+        .order_by("role", "pk")
+        if c.user.first_name.strip()
+    ]
+    if not names:
+        return "a family"
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
 def _when(request: Request) -> str:
     start = timezone.localtime(request.start)
     return f"{start:%a} {start.day} {start:%b}"
@@ -98,8 +115,8 @@ AFTER_APPROVAL = {
     ),
 }
 TO_HUB = {
-    Status.CANCELLED: ("Request cancelled", "{who} cancelled their {what} request for {when}."),
-    Status.ACCEPTED: ("Offer taken", "{who} took the time you offered for their {what} request."),
+    Status.CANCELLED: ("Request cancelled", "{who} cancelled the {what} request for {when}."),
+    Status.ACCEPTED: ("Offer taken", "{who} took the time you offered for the {what} request."),
     Status.REQUESTED: (
         "Request to answer again",
         "The {what} request from {who} for {when} is back with you to answer.",
@@ -166,7 +183,11 @@ def on_request_changed(sender, request: Request, before: str, by: User | None, *
 
 
 def _tell(people, request: Request, kind: str, subject: str, body: str, key: str, exclude):
-    words = {"what": _what(request), "when": _when(request), "who": request.household.name}
+    words = {
+        "what": _what(request),
+        "when": _when(request),
+        "who": family_words(request.household_id),
+    }
     notify(
         people,
         Message(
@@ -186,20 +207,36 @@ def _approval_link(approval) -> str:
     return reverse("delegated_authority:approvals")
 
 
+def _for_a_crisis(approval) -> bool:
+    return (
+        approval.subject_type == "sleepover"
+        and Request.objects.filter(pk=approval.subject_id, kind=RequestKind.CRISIS).exists()
+    )
+
+
 def on_approval_requested(sender, approval, **kwargs) -> None:
     """An approval is asked: the person it is assigned to, or else the liaison
-    workers of the child's constellation."""
+    workers of the child's constellation. For a crisis stay it is urgent: on the
+    channels that wake people, whatever their quiet hours."""
     people = (
         [approval.assigned_to]
         if approval.assigned_to_id
         else liaison_workers_of(approval.constellation_id)
     )
+    crisis = _for_a_crisis(approval)
     notify(
         people,
         Message(
-            kind=Kind.APPROVAL,
-            subject="An approval waits for you",
-            body=f"An approval waits for you: {approval.decision.label}. Open the app to answer.",
+            kind=Kind.CRISIS_APPROVAL if crisis else Kind.APPROVAL,
+            subject="A crisis stay waits for your approval"
+            if crisis
+            else "An approval waits for you",
+            body=(
+                "A crisis stay at the hub waits for your approval now: open the app to answer."
+                if crisis
+                else f"An approval waits for you: {approval.decision.label}. "
+                "Open the app to answer."
+            ),
             link=_approval_link(approval),
             key=f"approval:{approval.pk}:asked",
             target=approval,
@@ -264,7 +301,7 @@ def on_cover_changed(sender, cover, by: User, ended: bool, **kwargs) -> None:
         subject = "Hub cover arranged"
         body = (
             f"From {cover.start.day} {cover.start:%b} to {cover.end.day} {cover.end:%b}, "
-            f"requests go to {cover.stand_in.name}, standing in for the hub."
+            f"requests go to {family_words(cover.stand_in_id)}, standing in for the hub."
         )
     notify(
         people,
@@ -292,9 +329,9 @@ def on_override_changed(sender, override, by: User, withdrawn: bool, **kwargs) -
         Message(
             kind=Kind.LIMITS,
             subject=f"Exception to the nights limits {what}",
-            body=f"An exception to the planned nights limits was {what} for a child of "
-            f"{child.household.name if child.household_id else 'the constellation'}, "
-            f"{override.start.day} {override.start:%b} to {override.end.day} {override.end:%b}.",
+            body=f"An exception to the planned nights limits was {what}, "
+            f"{override.start.day} {override.start:%b} to {override.end.day} {override.end:%b}: "
+            "open the app.",
             link="/",
             key=f"override:{override.pk}:{what}",
             target=override,

@@ -229,6 +229,10 @@ def deliver(pk: int, *, now: datetime | None = None) -> bool:
         return False
     row = Notification.objects.select_related("recipient").get(pk=pk)
     mine = Notification.objects.filter(pk=pk, status=Notification.Status.SENDING, claimed_at=now)
+    if row.recipient is not None and not row.recipient.is_active:
+        # Deactivated since it was written (held back by quiet hours, or a retry).
+        mine.update(status=Notification.Status.SKIPPED, last_error="The account is deactivated.")
+        return False
     try:
         reference = channels.send(row)
     except channels.PermanentFailure as exc:

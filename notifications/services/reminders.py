@@ -28,7 +28,7 @@ from sleepovers.models import Night, Request, Status, Transition
 
 from ..models import Kind
 from . import escalation
-from .events import carers_of, liaison_workers_of
+from .events import carers_of, family_words, liaison_workers_of
 from .outbox import Message, notify
 
 EVENING = time(18)
@@ -94,7 +94,7 @@ def stays_tomorrow(now: datetime) -> int:
                     Message(
                         kind=Kind.STAY_TOMORROW,
                         subject=f"A {what} {day}",
-                        body=f"Reminder: {request.household.name} come for a {what} "
+                        body=f"Reminder: {family_words(request.household_id)} come for a {what} "
                         f"{day} at {begins:%H:%M}.",
                         link=request.get_absolute_url(),
                         key=f"stay-tomorrow:{request.pk}",
@@ -127,7 +127,7 @@ def unanswered_requests(now: datetime) -> int:
                     Message(
                         kind=Kind.UNANSWERED,
                         subject="A request waits for your answer",
-                        body=f"{request.household.name} asked 2 days ago for a "
+                        body=f"{family_words(request.household_id)} asked 2 days ago for a "
                         f"{request.get_kind_display().lower()} on {begins:%a} {begins.day} "
                         f"{begins:%b}: it still waits for your answer.",
                         link=request.get_absolute_url(),

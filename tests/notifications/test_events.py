@@ -55,7 +55,9 @@ def test_a_new_planned_request_tells_the_hub_carers_not_the_requester(allowed):
     for carer in (w.hub_carer, w.second_hub_carer):
         row = app_rows(carer, Kind.REQUEST).get()
         assert row.link == request.get_absolute_url()
-        assert "The Ashfords" in row.body
+        # Named by the carers' first names, never the household's (surname) name.
+        assert w.satellite_carer.first_name in row.body
+        assert "Ashford" not in row.body
     assert not app_rows(w.satellite_carer).exists()
     assert not app_rows(w.other_hub_carer).exists()
 
@@ -200,7 +202,9 @@ def test_cover_arranged_tells_the_stand_in_the_hub_and_the_satellites(allowed):
         end=today + timedelta(days=5),
     )
     for user in (stand_in_carer, w.hub_carer, w.satellite_carer, w.neighbour_carer):
-        assert "The Fairweathers" in app_rows(user, Kind.COVER).get().body
+        body = app_rows(user, Kind.COVER).get().body
+        assert stand_in_carer.first_name in body
+        assert "Fairweather" not in body
     assert not app_rows(w.liaison, Kind.COVER).exists()  # who arranged it
     assert not app_rows(w.other_satellite_carer, Kind.COVER).exists()
 

@@ -54,7 +54,7 @@ def outgoing_texts(rows) -> list[str]:
     return texts
 
 
-def everything_happens(world):
+def everything_happens(world, surname):
     """A crisis escalated to the duty contact and seen; planned requests accepted,
     declined and offered; an approval asked and decided; cover arranged; a limits
     exception; reminders and the digest."""
@@ -101,9 +101,9 @@ def everything_happens(world):
         end=today + timedelta(days=12),
         reason="Respite over half term",
     )
-    household = f.satellite_in(world.constellation, name=f"The Fairweathers {now:%H%M%S%f}")
+    household = f.satellite_in(world.constellation, name=f"The {surname}s {now:%H%M%S%f}")
     people.update_household(household, by=None, beds=2)
-    f.carer_of(household)
+    f.carer_of(household, last_name=surname)
     services.arrange_cover(
         world.constellation,
         by=world.liaison,
@@ -154,13 +154,19 @@ def test_no_message_that_leaves_holds_a_childs_surname_or_health_detail(
     w.child.medication_notes = f"Takes {medication} at night"
     w.child.needs = f"Needs {need} to settle"
     w.child.save()
+    # In kinship care the child shares the family's surname, and the household is
+    # called after it: messages must name neither.
+    w.satellite.name = f"The {surname}s"
+    w.satellite.save()
+    w.satellite_carer.last_name = surname
+    w.satellite_carer.save(update_fields=["last_name"])
     start = Notification.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     with time_machine.travel(NIGHT, tick=False):
         # Each example is a fresh night of events: the earlier ones are cancelled.
         for earlier in Request.objects.filter(status__in=["requested", "accepted", "offered"]):
             services.cancel(earlier, by=w.satellite_carer, reason="Another example")
         HubCover.objects.filter(constellation=w.constellation).update(withdrawn_at=NIGHT)
-        everything_happens(w)
+        everything_happens(w, surname)
     rows = list(
         Notification.objects.filter(pk__gt=start)
         .exclude(channel=Channel.IN_APP)
