@@ -73,7 +73,11 @@ class Choices:
             return None
         day = local.date() if at < end else local.date() + timedelta(days=1)
         # Wall-clock end, localised: on a clock-change day the hour is still right.
-        return timezone.make_aware(datetime.combine(day, end), timezone.get_current_timezone())
+        # An end in the hour the clocks go back happens twice: the one still to come.
+        zone = timezone.get_current_timezone()
+        wall = datetime.combine(day, end)
+        first = wall.replace(tzinfo=zone)
+        return first if first > now else wall.replace(tzinfo=zone, fold=1)
 
 
 def choices_for(user) -> Choices:

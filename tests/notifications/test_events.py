@@ -224,3 +224,18 @@ def test_an_approval_answered_tells_the_family_and_the_hub(clock, world):
     assert "accepted" in app_rows(w.satellite_carer, Kind.ANSWER).first().body  # newest
     booked = app_rows(w.hub_carer, Kind.REQUEST_CHANGED).get()
     assert "approved: it is booked" in booked.body
+
+
+def test_quiet_hours_ending_in_the_repeated_hour_end_at_the_one_still_to_come(allowed, clock):
+    """On 31 October 2027 01:00 to 02:00 happens twice. Quiet until 01:30, asked at
+    01:10 the second time (GMT): the email waits for 01:30 GMT, not an 01:30 BST
+    already past."""
+    from zoneinfo import ZoneInfo as Zone
+
+    w = allowed
+    save_choices(w.hub_carer, channels={}, quiet_from=time(22), quiet_until=time(1, 30))
+    clock.move_to(datetime(2027, 10, 31, 1, 10, tzinfo=Zone("UTC")))  # 01:10 GMT
+    allow_hub(w.child, by=w.liaison)
+    ask(w)
+    email = Notification.objects.get(recipient=w.hub_carer, kind=Kind.REQUEST, channel="email")
+    assert email.due_at == datetime(2027, 10, 31, 1, 30, tzinfo=Zone("UTC"))
