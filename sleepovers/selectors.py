@@ -421,10 +421,16 @@ def hub_home_version(user, hub: Household | int, today: date, *, now=None) -> Ve
 def seen_request(version: str) -> int | None:
     """The newest request's id a page's version (``inbox_version``) was read with, or
     None when the version is not one of ours."""
-    head, dot, _ = (version or "").partition(".")
-    if dot and head.isascii() and head.isdigit() and len(head) < 19:
-        return int(head)
-    return None
+    head, dot, digest = (version or "").partition(".")
+    ours = (
+        dot
+        and head.isascii()
+        and head.isdigit()
+        and len(head) < 19
+        and len(digest) == 16
+        and all(c in "0123456789abcdef" for c in digest)
+    )
+    return int(head) if ours else None
 
 
 def mark_new(rows: list[Request], seen: int | None) -> int:
