@@ -963,6 +963,21 @@ SPEC: dict[str, Spec] = {
     ),
 }
 
+# The calendar's entries live beside its tests, one file per part of it.
+def _calendar_entries() -> dict:
+    import sys
+
+    from tests.calendar_events import access_api, access_feeds, access_pages, access_public
+
+    module = sys.modules[__name__]
+    found: dict[str, Spec] = {}
+    for part in (access_pages, access_feeds, access_api, access_public):
+        found.update(part.entries(module))
+    return found
+
+
+SPEC.update(_calendar_entries())
+
 # Write methods of API detail endpoints, tried as well as their reads.
 API_WRITES = {
     "api:household-detail": ("patch", {"phone": "07700 900123"}, "satellite_carer"),
