@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -6,4 +6,7 @@ app_name = "calendar_events"
 
 urlpatterns = [
     path("", views.index, name="index"),
+    path("", include("calendar_events.manage_urls")),
+    path("", include("calendar_events.feed_urls")),
+    path("", include("calendar_events.public_urls")),
 ]
