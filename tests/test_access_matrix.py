@@ -963,15 +963,22 @@ SPEC: dict[str, Spec] = {
     ),
 }
 
+
 # The calendar's entries live beside its tests, one file per part of it.
 def _calendar_entries() -> dict:
     import sys
 
-    from tests.calendar_events import access_api, access_feeds, access_pages, access_public
+    from tests.calendar_events import (
+        access_api,
+        access_feeds,
+        access_manage,
+        access_pages,
+        access_public,
+    )
 
     module = sys.modules[__name__]
     found: dict[str, Spec] = {}
-    for part in (access_pages, access_feeds, access_api, access_public):
+    for part in (access_pages, access_manage, access_feeds, access_api, access_public):
         found.update(part.entries(module))
     return found
 
