@@ -23,6 +23,7 @@ health note (their fields are not even read)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlsplit
@@ -52,6 +53,8 @@ FEED_PAST = timedelta(days=90)
 FEED_AHEAD = timedelta(days=365)
 # The span the VTIMEZONE's transitions are written for, beyond the calendar's dates.
 TZ_YEARS_AHEAD = 30
+# What a feed's secret looks like (``secrets.token_urlsafe``, at most the field's 64).
+TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 # How a stay at the hub is called in a feed (never a household's name: often a surname).
 STAY_WORDS = {
@@ -390,7 +393,8 @@ def open_feed(token: str) -> CalendarFeed:
     """The live feed whose secret is ``token`` (its user active), marked as fetched
     now; ``Http404`` for an unknown or revoked token: the same answer for both, so
     that a revoked address tells nothing."""
-    if not token or len(token) > 64:
+    if not TOKEN.fullmatch(token or ""):
+        # Not one the app makes (and a NUL byte PostgreSQL would refuse): no lookup.
         raise Http404("No such calendar.")
     feed = CalendarFeed.objects.live().select_related("user").filter(token=token).first()
     if feed is None:

@@ -550,7 +550,7 @@ def test_a_revoked_or_unknown_address_answers_404(client, w):
     assert (
         client.get(reverse("calendar_events:feed", kwargs={"token": new.token})).status_code == 404
     )
-    for token in ("not-a-real-token", "x" * 65, "%00", old.token.upper()):
+    for token in ("not-a-real-token", "x" * 65, "%00", "a%00b", "é", old.token.upper()):
         assert client.get(f"/calendar/feed/{token}.ics").status_code == 404, token
 
 
