@@ -508,9 +508,9 @@ def test_cancelling_an_event_asks_first_then_cancels_every_date(world, login):
     # Again: the refusal is a message, not an error page.
     again = client.post(url, {"reason": ""})
     assert again.status_code == 302
-    assert [str(m) for m in get_messages(again.wsgi_request)] == [
+    assert [str(m) for m in get_messages(again.wsgi_request)][-1] == (
         "This event was cancelled already."
-    ]
+    )
 
 
 # --- one date ---------------------------------------------------------------------
