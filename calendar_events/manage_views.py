@@ -21,7 +21,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from constellation.clock import LONDON
+from constellation.clock import LONDON, parse_day
 from constellation.models import Constellation
 from constellation.services import ActionRefused
 
@@ -104,6 +104,22 @@ def next_date(event: Event, now: datetime | None = None) -> datetime | None:
 # --- an event ---------------------------------------------------------------------
 
 
+def _day_initial(request) -> dict:
+    """A day tapped on the month (``?day=2027-01-05``): the new event starts that
+    evening at 19:00, London time (or, all day, on that day). Anything else is ignored."""
+    try:
+        day = parse_day(request.GET.get("day", ""), field="day")
+    except ValidationError:
+        return {}
+    start = services.london_start(day, 19)
+    return {
+        "start": start,
+        "end": start + timedelta(hours=2),
+        "first_day": day,
+        "last_day": day,
+    }
+
+
 @login_required
 @GET_POST
 def event_new(request):
@@ -111,7 +127,7 @@ def event_new(request):
     user = request.user
     if not access.constellations_to_keep(user).exists():
         raise PermissionDenied("The hub carers and the liaison worker keep the calendar.")
-    form = EventForm(_posted(request), user=user, mode="new")
+    form = EventForm(_posted(request), user=user, mode="new", initial=_day_initial(request))
     if request.method == "POST" and form.is_valid() and form.check_bounds():
         data = form.cleaned_data
         try:

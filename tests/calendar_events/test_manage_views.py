@@ -104,6 +104,14 @@ def test_the_hub_carer_sees_their_constellation_chosen_and_its_households(world,
     assert "The Cedars" not in body
 
 
+def test_a_day_tapped_on_the_month_starts_the_new_event_that_evening(world, login):
+    client = login(world.hub_carer)
+    body = client.get(f"{NEW}?day=2027-03-30").content.decode()
+    assert 'value="2027-03-30T19:00"' in body
+    assert "Monthly on the last Tuesday" in body
+    assert client.get(f"{NEW}?day=not-a-day").status_code == 200
+
+
 def test_a_weekly_meeting_keeps_its_time_across_the_clock_change(world, login):
     response = post_new(login(world.hub_carer), world, repeat="weekly")
     event = the_event()
