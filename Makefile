@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: run test test-clock install assets browser lint migrate seed clean bench bench-alerts
+.PHONY: run test test-clock install assets browser lint migrate seed clean bench bench-alerts bench-calendar
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -85,6 +85,10 @@ bench: install
 # From a crisis request to the hub carer's text message, through a real worker:
 # on the embedded filesystem broker, and on Redis when REDIS_URL is set. Needs a
 # throw-away PostgreSQL database (SQLite refuses the worker's concurrent writes).
+# The calendar's month, week and date pages, the subscription feed and the API's list.
+bench-calendar: install
+	$(BIN)/python bench/calendar.py
+
 bench-alerts: install
 	BENCH_DATABASE_URL=$${BENCH_DATABASE_URL:?name a throw-away PostgreSQL database} \
 	  $(BIN)/python bench/alerts.py --broker filesystem
