@@ -304,3 +304,27 @@ def test_the_beat_task_runs_the_reminders(world):
         assert tasks.send_reminders.delay().get() > 0
         assert tasks.send_reminders.delay().get() == 0
     assert told(w.neighbour_carer).count() == 1
+
+
+def test_the_invitation_email_reaches_the_person_with_the_link_to_answer(world, mailoutbox):
+    from notifications.services.outbox import deliver
+
+    w = world
+    jordan = kept(w)
+    make_event(
+        w,
+        date(2027, 1, 20),
+        14,
+        kind=Event.Kind.SOCIAL,
+        title="Summer picnic",
+        invitation=Invitation(contacts=(jordan,)),
+    )
+    run(at(2027, 1, 5, 12))
+    row = Notification.objects.get(to_address="jordan@example.org")
+    with time_machine.travel(at(2027, 1, 5, 12, 1), tick=False):
+        assert deliver(row.pk)
+    (email,) = mailoutbox
+    assert email.to == ["jordan@example.org"]
+    assert email.subject == "You're invited: Summer picnic, 14:00 on Wed 20 Jan"
+    assert row.link in email.body
+    assert w.child.last_name not in email.body
