@@ -173,6 +173,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.tasks.send_reminders",
         "schedule": timedelta(minutes=15),
     },
+    # The calendar's reminders and invitations: found by querying, sent once (outbox keys).
+    "calendar-reminders": {
+        "task": "calendar_events.tasks.send_reminders",
+        "schedule": timedelta(minutes=15),
+    },
     # Open requests whose time passed unanswered expire (caught up after downtime).
     "sleepovers-expire-overdue": {
         "task": "sleepovers.tasks.expire_overdue_requests",

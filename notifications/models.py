@@ -48,6 +48,10 @@ class Kind(models.TextChoices):
     COVER = "cover", "Hub cover arranged or ended"
     LIMITS = "limits", "Exceptions to the nights limits"
     DIGEST = "digest", "Weekly digest of my constellations"
+    EVENT_CHANGED = "event_changed", "Calendar changes and cancellations"
+    EVENT_REMINDER = "event_reminder", "Event reminders"
+    EVENT_PLACE = "event_place", "A place for me on a waiting list"
+    CALENDAR_MONTH = "calendar_month", "Next month's calendar"
 
 
 class NotificationQuerySet(models.QuerySet):

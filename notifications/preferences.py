@@ -37,6 +37,12 @@ DEFAULTS: dict[str, tuple[str, ...]] = {
     Kind.COVER: (EMAIL,),
     Kind.LIMITS: (),
     Kind.DIGEST: (EMAIL,),
+    # The calendar: a change today or tomorrow is worth a push (phone calendars
+    # refresh subscribed feeds only every 8-24 hours).
+    Kind.EVENT_CHANGED: (PUSH, EMAIL),
+    Kind.EVENT_REMINDER: (PUSH, EMAIL),
+    Kind.EVENT_PLACE: (PUSH, EMAIL),
+    Kind.CALENDAR_MONTH: (EMAIL,),
 }
 
 # Kinds that ignore quiet hours: a crisis cannot wait for the morning.
