@@ -373,8 +373,7 @@ class EventFieldsSerializer(RejectUnknownFields, serializers.Serializer):
     )
     invite_everyone = StrictBooleanField(
         required=False,
-        default=True,
-        help_text="The whole constellation (not for contact sessions).",
+        help_text="The whole constellation (the default, but for a contact session).",
     )
     households = _ids(
         max_length=MAX_INVITED, required=False, default=list, help_text="Households invited."
@@ -533,19 +532,20 @@ def _constellation_to_keep(user, pk: int | None) -> Constellation:
 # --- answers and who came ----------------------------------------------------------------
 
 
-class DateKeyField(serializers.CharField):
-    """A date's key (``20270105T190000Z``)."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("max_length", 16)
-        super().__init__(**kwargs)
+@extend_schema_field(OpenApiTypes.STR)
+class DateKeyField(serializers.Field):
+    """A date's key (``20270105T190000Z``), as an aware moment."""
 
     def to_internal_value(self, data):
-        if not isinstance(data, str) or parse_key(data) is None:
+        moment = parse_key(data) if isinstance(data, str) and len(data) <= 16 else None
+        if moment is None:
             raise serializers.ValidationError(
                 "Give the date's key as the calendar lists it, e.g. 20270105T190000Z."
             )
-        return parse_key(data)
+        return moment
+
+    def to_representation(self, value):
+        return key_of(value)
 
 
 class RsvpSerializer(RejectUnknownFields, serializers.Serializer):
