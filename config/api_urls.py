@@ -1,6 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from calendar_events import api as calendar_api
 from constellation import api as constellation_api
 from delegated_authority import api as delegated_authority_api
 from notifications import api as notifications_api
@@ -21,6 +22,17 @@ router.register(
     "hub-unavailability", sleepovers_api.HubUnavailabilityViewSet, basename="hub-unavailability"
 )
 router.register("notifications", notifications_api.NotificationViewSet, basename="notification")
+router.register("events", calendar_api.EventViewSet, basename="event")
+
+# One date of a series, named by its key (20270105T190000Z), changed on its own.
+event_dates = [
+    path(
+        f"events/<int:pk>/dates/<str:key>/{verb}/",
+        calendar_api.EventDateViewSet.as_view({"post": method}),
+        name=f"event-date-{verb}",
+    )
+    for verb, method in (("move", "move"), ("cancel", "cancel"), ("from-here", "from_here"))
+]
 
 urlpatterns = [
     path("me/", people_api.MeView.as_view(), name="me"),
@@ -40,5 +52,6 @@ urlpatterns = [
         notifications_api.PushSubscriptionsView.as_view(),
         name="push-subscriptions",
     ),
+    *event_dates,
     *router.urls,
 ]

@@ -1,3 +1,6 @@
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 from django.core.management import CommandError, call_command
 
@@ -5,6 +8,8 @@ from constellation.models import Child, Constellation, FosteringService, Househo
 from people.models import User
 
 pytestmark = pytest.mark.django_db
+
+LONDON = ZoneInfo("Europe/London")
 
 LOGINS = [
     "hub@example.org",
@@ -59,3 +64,92 @@ def test_demo_children_have_agreements_some_overdue_some_missing():
     with_agreement = Agreement.objects.values("child").distinct().count()
     assert children * 0.6 <= with_agreement < children
     assert Agreement.objects.filter(review_on__lt=timezone.localdate()).exists()
+
+
+# --- the demo calendar ---------------------------------------------------------------
+
+
+@pytest.fixture
+def seeded_calendar():
+    """Seeded on Monday 4 January 2027 at 09:00 London, twice (idempotent)."""
+    import time_machine
+
+    with time_machine.travel(datetime(2027, 1, 4, 9, tzinfo=LONDON), tick=False):
+        call_command("seed_demo", force=True)
+        call_command("seed_demo", force=True)
+        yield
+
+
+def test_each_demo_constellation_has_its_calendar_once(seeded_calendar):
+    from calendar_events.models import Event
+
+    for constellation in Constellation.objects.all():
+        kinds = sorted(
+            Event.objects.filter(constellation=constellation).values_list("kind", flat=True)
+        )
+        assert kinds == sorted(
+            ["meeting", "social", "social", "activity", "activity", "training", "contact"]
+        ), constellation.name
+
+
+def test_the_monthly_meeting_is_on_the_first_tuesday_at_seven_without_end(seeded_calendar):
+    from calendar_events.models import Event
+    from calendar_events.recurrence import original_starts
+    from calendar_events.services import london_start
+
+    meetings = Event.objects.filter(kind="meeting")
+    assert meetings.count() == 3
+    for meeting in meetings:
+        assert (meeting.rule, meeting.repeat_until) == ("FREQ=MONTHLY;BYDAY=1TU", None)
+        assert meeting.start == london_start(date(2027, 1, 5), 19)
+        dates = original_starts(meeting, meeting.start, london_start(date(2027, 12, 31), 0))
+        assert [d.astimezone(LONDON).strftime("%d %b %H:%M") for d in dates][2:5] == [
+            "02 Mar 19:00",
+            "06 Apr 19:00",  # after the clocks went forward
+            "04 May 19:00",
+        ]
+
+
+def test_the_get_together_has_room_answers_and_a_person_kept_connected(seeded_calendar):
+    from calendar_events.models import Event, Rsvp
+
+    for social in Event.objects.filter(kind="social", rule__startswith="FREQ"):
+        assert social.capacity == 30
+        [person] = social.invited_contacts.all()
+        assert person.constellation == social.constellation
+        answers = Rsvp.objects.filter(occurrence__event=social)
+        assert answers.filter(contact=person, answer="yes").exists()
+        assert answers.filter(household__isnull=False, answer="yes").exists()
+        assert answers.filter(answer="no").exists() or social.constellation.name == "Seaside"
+
+
+def test_the_contact_session_shows_only_to_its_household(seeded_calendar):
+    from calendar_events.models import Event
+
+    riverside = Constellation.objects.get(name="Riverside")
+    contact = Event.objects.get(constellation=riverside, kind="contact")
+    [family] = contact.invited_households.all()
+    assert not contact.invite_everyone
+    for user in family.carers.values_list("user", flat=True):
+        assert Event.objects.visible_to(User.objects.get(pk=user)).filter(pk=contact.pk).exists()
+    # The satellite carer of the demo logins is of another household.
+    satellite = User.objects.get(email="satellite@example.org")
+    assert not Event.objects.visible_to(satellite).filter(pk=contact.pk).exists()
+    assert Event.objects.visible_to(satellite).filter(constellation=riverside).count() == 6
+    assert contact.title.startswith("Family time")
+    assert not any(c.last_name in contact.title for c in Child.objects.filter(household=family))
+
+
+def test_one_past_event_was_recorded_and_one_is_still_to_record(seeded_calendar):
+    from calendar_events.models import Event, Occurrence
+
+    for constellation in Constellation.objects.all():
+        picnic = Event.objects.get(constellation=constellation, title="Picnic in the park")
+        [row] = Occurrence.objects.filter(event=picnic)
+        assert row.attendance_recorded_at is not None
+        assert row.attendance.filter(household=constellation.hub).exists()
+        assert sum(line.people for line in row.attendance.all()) >= 4
+        pottery = Event.objects.get(constellation=constellation, title="Pottery afternoon")
+        assert not Occurrence.objects.filter(
+            event=pottery, attendance_recorded_at__isnull=False
+        ).exists()

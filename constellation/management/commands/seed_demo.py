@@ -1,7 +1,7 @@
 """Demo data: a fostering service with two constellations and a second service,
 so that isolation can be tried. Idempotent: a service already seeded is left as it is."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
@@ -10,7 +10,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from constellation import services
-from constellation.models import Carer, Constellation, FosteringService, Household
+from constellation.models import (
+    Carer,
+    Constellation,
+    ConstellationMembership,
+    FosteringService,
+    Household,
+)
 from people.models import StaffRole, User
 
 AGREEMENT = [
@@ -29,6 +35,18 @@ AGREEMENT = [
     ("birth_family_contact", "social_worker", "As in the care plan.", None),
     ("piercings_tattoos", "birth_parents", "", None),
 ]
+
+# Each demo constellation's liaison worker keeps its list of people kept connected.
+LIAISON_OF = {
+    "Riverside": "liaison@example.org",
+    "Hillside": "liaison@example.org",
+    "Seaside": "liaison-other@example.org",
+}
+KEPT_CONNECTED = {
+    "Riverside": ("Jade", "jade@example.org"),
+    "Hillside": ("Kieran", "kieran@example.org"),
+    "Seaside": ("Shannon", "shannon@example.org"),
+}
 
 DEMO_LOGINS = [
     ("hub@example.org", "hub carer, Riverside (first constellation)"),
@@ -141,6 +159,10 @@ class Command(BaseCommand):
         with transaction.atomic():
             self.northshire()
             self.southshire()
+            for constellation in Constellation.objects.filter(name__in=LIAISON_OF).filter(
+                service__name__in=["Northshire Fostering Service", "Southshire Fostering Service"]
+            ):
+                self.calendar(constellation)
         self.stdout.write(
             self.style.SUCCESS("Demo data ready. Logins (password: mockingbird-demo):")
         )
@@ -348,3 +370,179 @@ class Command(BaseCommand):
             signed_off_role="liaison_worker",
             clauses=clauses,
         )
+
+    # --- the calendar ---------------------------------------------------------------
+
+    def calendar(self, constellation: Constellation) -> None:
+        """A month or two of a constellation's calendar, as a hub carer keeps it: the
+        monthly meeting (first Tuesday, 19:00, no end), a monthly get-together with
+        room for 30, a children's activity, a training session, a contact session for
+        one household, answers, a past event with who came and one still to record,
+        and a young person kept connected invited to the get-together. Seeded once:
+        a constellation with events already is left as it is."""
+        from calendar_events import access as calendar_access
+        from calendar_events import services as calendar
+        from calendar_events.models import Event, KeptConnected
+
+        if Event.objects.filter(constellation=constellation).exists():
+            return
+        hub = Household.objects.get(pk=constellation.hub_id)
+        by = hub.carers.filter(ended_on__isnull=True, role=Carer.Role.PRIMARY).first().user
+        liaison = User.objects.get(email=LIAISON_OF[constellation.name])
+        satellites = list(
+            Household.objects.filter(
+                memberships__constellation=constellation,
+                memberships__status=ConstellationMembership.Status.ACTIVE,
+            ).order_by("pk")
+        )
+        today = timezone.localdate()
+        place = f"{hub.name}, {hub.address}"
+
+        def event(title, kind, start, hours, **fields):
+            return calendar.create_event(
+                constellation=constellation,
+                by=by,
+                kind=kind,
+                title=title,
+                start=start,
+                end=start + timedelta(hours=hours),
+                **fields,
+            )
+
+        name, email = KEPT_CONNECTED[constellation.name]
+        jade = calendar.keep_connected(
+            constellation=constellation,
+            by=liaison,
+            name=name,
+            email=email,
+            relationship=KeptConnected.Relationship.YOUNG_PERSON,
+            consent=f"{name} asked to stay in touch on moving on to a flat of their own; "
+            "their personal adviser agreed (recorded by the liaison worker).",
+            ends_on=today + timedelta(days=365),
+        )
+        meeting = event(
+            "Constellation meeting",
+            Event.Kind.MEETING,
+            _next_date("FREQ=MONTHLY;BYDAY=1TU", 19),
+            1.5,
+            place=place,
+            description="News from the hub, the month ahead, and a cuppa. Children welcome "
+            "in the playroom.",
+            rule="FREQ=MONTHLY;BYDAY=1TU",
+        )
+        social = event(
+            "Saturday get-together",
+            Event.Kind.SOCIAL,
+            _next_date("FREQ=MONTHLY;BYDAY=3SA", 14),
+            2.5,
+            place="Riverside Community Centre" if constellation.name == "Riverside" else place,
+            description="Games, a shared lunch and time to catch up. Bring a dish.",
+            rule="FREQ=MONTHLY;BYDAY=3SA",
+            capacity=30,
+            rsvp_closes_minutes=24 * 60,
+            invitation=calendar.Invitation(contacts=(jade,)),
+        )
+        climbing = event(
+            "Climbing wall for the children",
+            Event.Kind.ACTIVITY,
+            calendar.london_start(today + timedelta(days=10), 10),
+            2,
+            place="Northshire Leisure Centre",
+            capacity=12,
+        )
+        event(
+            "Training: understanding trauma and attachment",
+            Event.Kind.TRAINING,
+            calendar.london_start(today + timedelta(days=17), 10),
+            3,
+            place=place,
+            description="Led by the service's therapeutic practitioner. Lunch provided.",
+        )
+        if len(satellites) > 1:
+            family = satellites[1]
+            child = calendar_access.children_of(family).first()
+            event(
+                f"Family time{f' for {child.known_as}' if child else ''}",
+                Event.Kind.CONTACT,
+                calendar.london_start(today + timedelta(days=5), 16),
+                1,
+                place=f"{hub.name} (the family room)",
+                description="Supervised contact with birth family, hosted at the hub.",
+                invitation=calendar.Invitation(everyone=False, households=(family,)),
+            )
+
+        # Answers: the get-together fills up, the meeting and the climbing wall too.
+        answers = ["yes", "yes", "maybe", "no", "yes"]
+        for household, said in zip(satellites, answers, strict=False):
+            children = list(calendar_access.children_of(household))
+            carer = household.carers.filter(ended_on__isnull=True).first().user
+            for what, adults in ((social, 2), (meeting, 1), (climbing, 1)):
+                if what is climbing and (said != "yes" or not children):
+                    continue
+                calendar.answer(
+                    what,
+                    _answerable(what),
+                    by=carer,
+                    answer=said,
+                    adults=adults,
+                    children=children if said == "yes" else [],
+                    household=household,
+                )
+        calendar.answer(social, _answerable(social), by=None, answer="yes", adults=1, contact=jade)
+
+        # Last month: a picnic with who came recorded, and a pottery afternoon not yet.
+        picnic = event(
+            "Picnic in the park",
+            Event.Kind.SOCIAL,
+            calendar.london_start(today - timedelta(days=12), 12),
+            3,
+            place="Castle Park, by the bandstand",
+        )
+        calendar.record_attendance(
+            picnic,
+            picnic.start,
+            by=by,
+            came=[
+                calendar.Came(household=hub, adults=2),
+                *[
+                    calendar.Came(
+                        household=household,
+                        adults=1 + n % 2,
+                        children=tuple(calendar_access.children_of(household)),
+                    )
+                    for n, household in enumerate(satellites[:4])
+                ],
+            ],
+        )
+        event(
+            "Pottery afternoon",
+            Event.Kind.ACTIVITY,
+            calendar.london_start(today - timedelta(days=9), 14),
+            2,
+            place="Old Town Arts Centre",
+        )
+
+
+def _answerable(event) -> datetime:
+    """The first date of ``event`` whose answers close more than an hour from now."""
+    from calendar_events.recurrence import original_starts
+    from calendar_events.services import closes_at
+
+    now = timezone.now()
+    return next(
+        start
+        for start in original_starts(event, now, now + timedelta(days=100))
+        if closes_at(event, start) > now + timedelta(hours=1)
+    )
+
+
+def _next_date(rule: str, hour: int) -> datetime:
+    """The next date (from now) a monthly rule gives at ``hour``:00 London time: the
+    first date of a series the seed starts."""
+    from dateutil.rrule import rrulestr
+
+    from calendar_events.recurrence import placed, wall
+
+    now = wall(timezone.now())
+    month_start = datetime.combine(now.date().replace(day=1), time(hour))
+    return placed(rrulestr(rule, dtstart=month_start).after(now))
