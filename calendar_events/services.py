@@ -195,8 +195,9 @@ def update_event(
     """Change an event for all its dates: what, where, who is invited, capacity and
     closing; and when, for a single event or a series none of whose dates has been
     answered, moved or recorded yet (otherwise change it from one date on,
-    ``change_from``). Raises the iCalendar ``SEQUENCE``. Refused as ``create_event``,
-    and ``ActionRefused`` for a cancelled event."""
+    ``change_from``). Raises the iCalendar ``SEQUENCE``. Places made by a capacity
+    raised or lifted go to those waiting, on every date still to come. Refused as
+    ``create_event``, and ``ActionRefused`` for a cancelled event."""
     allowed = {
         "kind",
         "title",
@@ -495,12 +496,18 @@ def answer(
     or maybe, ``adults`` (0-20) and ``children`` (the household's own placed children;
     a contact gives people as ``adults``).
 
-    A yes takes places while there are enough left; otherwise it waits, in order, and
-    moves up when others cancel (``waiting_since``). Capacity counts people, under the
-    date's row lock, so two households never both take the last place. Refused:
-    ``ValidationError`` for no one coming on a yes, over 20 adults, children not of
-    the household, more people than the event holds in all; ``ActionRefused`` after
-    answers close, for a cancelled date, and for a household or person not invited."""
+    A yes takes places while there are enough left and nobody is waiting; otherwise it
+    waits (``waiting_since``), strictly first come, first served: the first in line
+    moves up as soon as it fits (others cancel, come with fewer, or the capacity is
+    raised) and nobody behind passes it. A household waiting keeps its place in the
+    queue when it answers yes again; one coming may bring fewer, or more only while
+    nobody waits and places are left. Capacity counts people, under the date's row
+    lock (the event is read afresh under it), so two households never both take the
+    last place. Refused: ``ValidationError`` for no one coming on a yes, over 20
+    adults, children not of the household, more people than the event holds in all;
+    ``ActionRefused`` after answers close (``closes_at`` of where the date is now), for
+    a cancelled date or event, for more people while others wait or over the places
+    left, and for a household or person not invited (``is_invited``)."""
     now = now or timezone.now()
     if (household is None) == (contact is None):
         raise ValueError("answer for a household or for a person kept connected")
