@@ -174,12 +174,36 @@ def _check_meets(parts: dict[str, str]) -> None:
         days = [int(d) for d in parts["BYMONTHDAY"].split(",")]
         if not any(abs(d) <= DAYS_IN_MONTH[m - 1] for m in months for d in days):
             raise _refuse_never()
-    if "BYSETPOS" in parts and parts["FREQ"] in ("DAILY", "WEEKLY"):
-        per_period = 1
-        if parts["FREQ"] == "WEEKLY" and "BYDAY" in parts:
-            per_period = len(set(parts["BYDAY"].split(",")))
-        if not any(abs(int(p)) <= per_period for p in parts["BYSETPOS"].split(",")):
+    if "BYSETPOS" in parts:
+        most = _most_per_period(parts)
+        if not any(abs(int(p)) <= most for p in parts["BYSETPOS"].split(",")):
             raise _refuse_never()
+
+
+def _most_per_period(parts: dict[str, str]) -> int:
+    """At most how many dates one period of the rule (a day, week, month or year)
+    holds before BYSETPOS picks among them."""
+    freq = parts["FREQ"]
+    days = parts["BYDAY"].split(",") if "BYDAY" in parts else []
+    if freq == "DAILY":
+        return 1
+    if freq == "WEEKLY":
+        return len(set(days)) or 1
+    months = len(set(parts["BYMONTH"].split(","))) if "BYMONTH" in parts else 12
+    if freq == "MONTHLY":
+        months = 1
+    bounds = []
+    if days:
+        numbered = [WEEKDAY.fullmatch(d).group(2) is not None for d in days]
+        if freq == "YEARLY" and "BYMONTH" not in parts:
+            bounds.append(sum(1 if n else 53 for n in numbered))
+        else:
+            bounds.append(sum(1 if n else 5 for n in numbered) * months)
+    if "BYMONTHDAY" in parts:
+        bounds.append(len(set(parts["BYMONTHDAY"].split(","))) * months)
+    if bounds:
+        return min(bounds)
+    return months if freq == "YEARLY" and "BYMONTH" in parts else 1
 
 
 def _refuse_never() -> ValidationError:
