@@ -61,7 +61,14 @@ def key_of(original_start: datetime) -> str:
     return original_start.astimezone(UTC).strftime(KEY_FORMAT)
 
 
+KEY = re.compile(r"\d{8}T\d{6}Z", re.ASCII)
+
+
 def parse_key(text: str) -> datetime | None:
+    """A date's key (``20270105T190000Z``, exactly so: ASCII digits, in UTC) as an
+    aware moment, or None."""
+    if not isinstance(text, str) or not KEY.fullmatch(text):
+        return None
     try:
         return datetime.strptime(text, KEY_FORMAT).replace(tzinfo=UTC)
     except (TypeError, ValueError):
@@ -134,12 +141,107 @@ def clean_rule(text: str, *, until: date | None = None) -> Rule:
                 until = date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
         except ValueError:
             raise _refuse("UNTIL must be a date such as 20270630.") from None
+    _check_numbers(parts)
+    _check_meets(parts)
     text = ";".join(f"{name}={value}" for name, value in parts.items())
+    probe = datetime(2026, 1, 1, 12)  # noqa: DTZ001 (a wall-clock probe)
     try:
-        rrulestr(text, dtstart=datetime(2026, 1, 1, 12))  # noqa: DTZ001 (a wall-clock probe)
+        # Read it, and expand it over a few years: some rules dateutil reads only
+        # fail once expanded (BYDAY=9TU).
+        rule = rrulestr(text, dtstart=probe)
+        list(rule.replace(count=None, until=probe + PROBE_SPAN))
     except (ValueError, TypeError, KeyError, IndexError, OverflowError):
         raise _refuse(f"That repeat rule cannot be read. {RULE_HELP}") from None
     return Rule(text=text, until=until)
+
+
+# RFC 5545, 3.3.10: the ranges of the numbers of each BY part.
+NUMBER_RANGES = {"BYMONTH": (1, 12), "BYMONTHDAY": (1, 31), "BYSETPOS": (1, 366)}
+SIGNED = {"BYMONTHDAY", "BYSETPOS"}
+WEEKDAY = re.compile(r"([+-]?)(\d{1,2})?(MO|TU|WE|TH|FR|SA|SU)")
+PROBE_SPAN = timedelta(days=3 * 366)
+
+
+DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)  # a leap year's
+
+
+def _check_meets(parts: dict[str, str]) -> None:
+    """Refuse at once the rules that can never meet, which dateutil would walk to the
+    year 9999 to find out (seconds of work): a month day no chosen month has
+    (BYMONTH=2;BYMONTHDAY=30), and a BYSETPOS past the dates a day or a week holds."""
+    months = [int(m) for m in parts.get("BYMONTH", "").split(",") if m] or range(1, 13)
+    if "BYMONTHDAY" in parts:
+        days = [int(d) for d in parts["BYMONTHDAY"].split(",")]
+        if not any(abs(d) <= DAYS_IN_MONTH[m - 1] for m in months for d in days):
+            raise _refuse_never()
+    if "BYSETPOS" in parts:
+        most = _most_per_period(parts)
+        if not any(abs(int(p)) <= most for p in parts["BYSETPOS"].split(",")):
+            raise _refuse_never()
+
+
+def _most_per_period(parts: dict[str, str]) -> int:
+    """At most how many dates one period of the rule (a day, week, month or year)
+    holds before BYSETPOS picks among them."""
+    freq = parts["FREQ"]
+    days = parts["BYDAY"].split(",") if "BYDAY" in parts else []
+    if freq == "DAILY":
+        return 1
+    if freq == "WEEKLY":
+        return len(set(days)) or 1
+    months = len(set(parts["BYMONTH"].split(","))) if "BYMONTH" in parts else 12
+    if freq == "MONTHLY":
+        months = 1
+    bounds = []
+    if days:
+        numbered = [WEEKDAY.fullmatch(d).group(2) is not None for d in days]
+        if freq == "YEARLY" and "BYMONTH" not in parts:
+            bounds.append(sum(1 if n else 53 for n in numbered))
+        else:
+            bounds.append(sum(1 if n else 5 for n in numbered) * months)
+    if "BYMONTHDAY" in parts:
+        bounds.append(len(set(parts["BYMONTHDAY"].split(","))) * months)
+    if bounds:
+        return min(bounds)
+    return months if freq == "YEARLY" and "BYMONTH" in parts else 1
+
+
+def _refuse_never() -> ValidationError:
+    return ValidationError(
+        {"rule": [ValidationError("This repeat rule gives no date at all.", code="no_dates")]}
+    )
+
+
+def _check_numbers(parts: dict[str, str]) -> None:
+    """Refuse numbers out of RFC 5545's ranges (BYMONTH=13, BYMONTHDAY=0, BYDAY=9TU)
+    and a numbered weekday on a daily or weekly rule, which dateutil would quietly read
+    as every such weekday."""
+    for name, (low, high) in NUMBER_RANGES.items():
+        if name not in parts:
+            continue
+        for item in parts[name].split(","):
+            match = re.fullmatch(r"([+-]?)(\d{1,3})", item)
+            if (
+                not match
+                or (match.group(1) == "-" and name not in SIGNED)
+                or not low <= int(match.group(2)) <= high
+            ):
+                raise _refuse(f"{name} must be numbers from {low} to {high}.")
+    if "BYDAY" in parts:
+        limit = {"MONTHLY": 5, "YEARLY": 53}.get(parts["FREQ"], 0)
+        if parts["FREQ"] == "YEARLY" and "BYMONTH" in parts:
+            limit = 5
+        for item in parts["BYDAY"].split(","):
+            match = WEEKDAY.fullmatch(item)
+            if not match:
+                raise _refuse(f"BYDAY takes days such as TU, 1TU or -1FR. {RULE_HELP}")
+            if match.group(2) is not None and not 1 <= int(match.group(2)) <= limit:
+                if not limit:
+                    raise _refuse(
+                        "A numbered day such as 1TU repeats monthly or yearly only "
+                        "(FREQ=MONTHLY;BYDAY=1TU)."
+                    )
+                raise _refuse(f"A numbered day counts from 1 to {limit} (or -1 to -{limit}).")
 
 
 def series(rule_text: str, local_start: datetime, until: date | None) -> rrule:
@@ -150,12 +252,24 @@ def series(rule_text: str, local_start: datetime, until: date | None) -> rrule:
     return rule
 
 
+# How far ahead the first date of a series is looked for: a rule that never meets
+# (FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30) would otherwise be walked to the year 9999,
+# seconds of work for one request. Leap days come within it.
+FIRST_DATE_HORIZON = timedelta(days=9 * 366)
+
+
 def first_date(rule_text: str, local_start: datetime, until: date | None) -> datetime | None:
-    """The first wall-clock start the rule gives, or None when it gives none (a
-    series whose rule never meets, or whose end comes before its first date)."""
+    """The first wall-clock start the rule gives, or None when it gives none within
+    nine years (a series whose rule never meets, or whose end comes before its
+    first date)."""
     try:
-        return series(rule_text, local_start, until).after(local_start, inc=True)
-    except (ValueError, OverflowError):
+        rule = series(rule_text, local_start, until)
+        horizon = local_start + FIRST_DATE_HORIZON
+        if until is None or datetime.combine(until, time(23, 59, 59)) > horizon:
+            # The first date does not depend on COUNT (at least 1).
+            rule = rule.replace(count=None, until=horizon)
+        return rule.after(local_start, inc=True)
+    except (ValueError, OverflowError, IndexError):
         return None
 
 
@@ -230,7 +344,9 @@ def original_starts(event: Event, first: datetime, last: datetime) -> list[datet
     found = []
     for local in rule.between(lo, hi, inc=True):
         start = placed(local)
-        end = placed(local + length)
+        # From the wall clock the start really shows: a date in the skipped hour
+        # (01:30 read as 02:30) still lasts its length, as ``_slot`` gives it.
+        end = placed(wall(start) + length)
         if start < last and end > first:
             found.append(start)
     return found

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from constellation.clock import LONDON
@@ -194,8 +195,9 @@ def update_event(
     """Change an event for all its dates: what, where, who is invited, capacity and
     closing; and when, for a single event or a series none of whose dates has been
     answered, moved or recorded yet (otherwise change it from one date on,
-    ``change_from``). Raises the iCalendar ``SEQUENCE``. Refused as ``create_event``,
-    and ``ActionRefused`` for a cancelled event."""
+    ``change_from``). Raises the iCalendar ``SEQUENCE``. Places made by a capacity
+    raised or lifted go to those waiting, on every date still to come. Refused as
+    ``create_event``, and ``ActionRefused`` for a cancelled event."""
     allowed = {
         "kind",
         "title",
@@ -260,9 +262,13 @@ def update_event(
             event.invited_contacts.set(invitation.contacts)
         _record(event, by=by, verb="event.changed", summary=f"Changed: {event.title}")
         signals.send_changed(event, change="retimed" if retimed else "changed", by=by)
-        if capacity is not None:
-            for row in event.occurrences.all():
-                _move_up(row, by=by)
+        # Room made (a capacity raised or lifted) goes to those waiting, on every date
+        # still to come, each under its lock (the event's row first, then the date's).
+        now = timezone.now()
+        for row in event.occurrences.select_for_update().filter(
+            Q(start__gt=now) | Q(start__isnull=True, original_start__gt=now)
+        ):
+            _move_up(row, by=by)
     return event
 
 
@@ -490,13 +496,21 @@ def answer(
     or maybe, ``adults`` (0-20) and ``children`` (the household's own placed children;
     a contact gives people as ``adults``).
 
-    A yes takes places while there are enough left; otherwise it waits, in order, and
-    moves up when others cancel (``waiting_since``). Capacity counts people, under the
-    date's row lock, so two households never both take the last place. Refused:
-    ``ValidationError`` for no one coming on a yes, over 20 adults, children not of
-    the household, more people than the event holds in all; ``ActionRefused`` after
-    answers close, for a cancelled date, and for a household or person not invited."""
+    A yes takes places while there are enough left and nobody is waiting; otherwise it
+    waits (``waiting_since``), strictly first come, first served: the first in line
+    moves up as soon as it fits (others cancel, come with fewer, or the capacity is
+    raised) and nobody behind passes it. A household waiting keeps its place in the
+    queue when it answers yes again; one coming may bring fewer, or more only while
+    nobody waits and places are left. Capacity counts people, under the date's row
+    lock (the event is read afresh under it), so two households never both take the
+    last place. Refused: ``ValidationError`` for no one coming on a yes, over 20
+    adults, children not of the household, more people than the event holds in all;
+    ``ActionRefused`` after answers close (``closes_at`` of where the date is now), for
+    a cancelled date or event, for more people while others wait or over the places
+    left, and for a household or person not invited (``is_invited``)."""
     now = now or timezone.now()
+    if (household is None) == (contact is None):
+        raise ValueError("answer for a household or for a person kept connected")
     if answer not in Answer.values:
         raise _field("answer", "Answer yes, no or maybe.")
     if not 0 <= adults <= MAX_ADULTS:
@@ -513,20 +527,24 @@ def answer(
         raise _field("adults", "Say who is coming: at least one adult or child.")
     if answer == Answer.NO:
         people, adults, children = 0, 0, []
-    if event.capacity is not None and people > event.capacity:
-        raise _field(
-            "adults",
-            f"This event has room for {event.capacity} people in all.",
-            "over_capacity",
-        )
-    if event.cancelled:
-        raise ActionRefused("This event was cancelled.")
-    if household is not None and not is_invited(event, household):
-        raise ActionRefused("Your household is not invited to this event.")
-    if contact is not None and not event.invited_contacts.filter(pk=contact.pk).exists():
-        raise ActionRefused("You are not invited to this event.")
     with transaction.atomic():
         row = occurrence_for(event, original_start, lock=True)
+        # The event as it is now, read under the date's lock: a capacity raised or an
+        # event cancelled a moment ago counts.
+        event = Event.objects.get(pk=event.pk)
+        row.event = event
+        if event.capacity is not None and people > event.capacity:
+            raise _field(
+                "adults",
+                f"This event has room for {event.capacity} people in all.",
+                "over_capacity",
+            )
+        if event.cancelled:
+            raise ActionRefused("This event was cancelled.")
+        if household is not None and not is_invited(event, household):
+            raise ActionRefused("Your household is not invited to this event.")
+        if contact is not None and not event.invited_contacts.filter(pk=contact.pk).exists():
+            raise ActionRefused("You are not invited to this event.")
         slot = slot_of(event, original_start, row)
         if slot.cancelled:
             raise ActionRefused("This date was cancelled.")
@@ -539,18 +557,35 @@ def answer(
         who = {"household": household} if household is not None else {"contact": contact}
         rsvp = Rsvp.objects.filter(occurrence=row, **who).first() or Rsvp(occurrence=row, **who)
         was_coming = rsvp.pk is not None and rsvp.coming
+        was_waiting = rsvp.pk is not None and rsvp.waiting
         people_before = rsvp.people if was_coming else 0
         rsvp.answer, rsvp.adults, rsvp.people = answer, adults, people
         rsvp.answered_at, rsvp.answered_by = now, by
-        if answer == Answer.YES:
-            room = None if event.capacity is None else event.capacity - _coming(row, excluding=rsvp)
-            ahead = row.rsvps.exclude(pk=rsvp.pk).filter(waiting_since__isnull=False).exists()
-            if room is not None and (people > room or (ahead and not was_coming)):
-                if was_coming:
+        if answer == Answer.YES and event.capacity is not None:
+            room = event.capacity - _coming(row, excluding=rsvp)
+            # Strictly first come, first served: those waiting before this household
+            # (all of them, for a new yes) have the places first.
+            queue = row.rsvps.exclude(pk=rsvp.pk).filter(
+                answer=Answer.YES, waiting_since__isnull=False
+            )
+            if was_waiting:
+                queue = queue.filter(
+                    Q(waiting_since__lt=rsvp.waiting_since)
+                    | Q(waiting_since=rsvp.waiting_since, pk__lt=rsvp.pk)
+                )
+            ahead = queue.exists()
+            if was_coming:
+                if people > people_before and ahead:
                     raise ActionRefused(
-                        f"Only {max(room, 0)} places are left: you keep the "
-                        f"{people_before} you had."
+                        f"Others are waiting for places: you keep the {people_before} you had."
                     )
+                if people > room:
+                    raise ActionRefused(
+                        f"Only {max(room, 0)} places are left for your household: you keep "
+                        f"the {people_before} you had."
+                    )
+                rsvp.waiting_since = None
+            elif people > room or ahead:
                 rsvp.waiting_since = rsvp.waiting_since or now
             else:
                 rsvp.waiting_since = None
@@ -565,9 +600,10 @@ def answer(
             summary=f"Answered {answer}: {event.title}",
             date=key_of(original_start),
         )
-        if was_coming:
-            _move_up(row, by=by)
         signals.send_answered(rsvp, by=by)
+        if was_coming or was_waiting:
+            # Places freed, or a place in the queue given up: the next in line may fit.
+            _move_up(row, by=by)
     return rsvp
 
 
@@ -597,16 +633,14 @@ def _move_up(row: Occurrence, *, by: User | None) -> list[Rsvp]:
 
 
 def is_invited(event: Event, household: Household) -> bool:
-    """Whether ``household`` is invited to ``event``: chosen by name, or a member of
-    the constellation now when the whole constellation is invited (not for a contact
-    session, which is for its one household)."""
-    if event.invited_households.filter(pk=household.pk).exists():
-        return True
-    return (
-        event.invite_everyone
-        and event.kind != Event.Kind.CONTACT
-        and _is_member(event.constellation, household)
-    )
+    """Whether ``household`` is invited to ``event``: a contact session's one household;
+    otherwise a member of the constellation now (the hub or an active member, as
+    ``Event.objects.visible_to`` reads it), chosen by name or invited with the whole
+    constellation. A household that left is invited to nothing more, even by name."""
+    named = event.invited_households.filter(pk=household.pk).exists()
+    if event.kind == Event.Kind.CONTACT:
+        return named
+    return (named or event.invite_everyone) and _is_member(event.constellation, household)
 
 
 # --- who came ---------------------------------------------------------------------
@@ -644,6 +678,10 @@ def record_attendance(
             raise ActionRefused("Record who came once the event has started.")
         seen: set[tuple[str, int]] = set()
         for line in came:
+            if (line.household is None) == (line.contact is None):
+                raise _field("households", "Each line is one household or one person.")
+            if line.contact is not None and line.children:
+                raise _field("children", "Give how many people came with them as adults.")
             key = ("h", line.household.pk) if line.household else ("c", line.contact.pk)
             if key in seen:
                 raise _field("households", "Each household once.")
@@ -706,6 +744,14 @@ def keep_connected(
     consented and until when (DOMAIN.md, workflow 7). Refused: no consent recorded,
     an end date in the past or over five years on, a child of another service."""
     today = today or timezone.localdate()
+    if not (name or "").strip():
+        raise _field("name", "Give the name the constellation knows them by.")
+    try:
+        validate_email(email or "")
+    except ValidationError:
+        raise _field("email", "Give an email address their invitations can reach.") from None
+    if relationship not in KeptConnected.Relationship.values:
+        raise _field("relationship", "Choose who they are to the constellation.")
     if not (consent or "").strip():
         raise _field("consent", "Record who agreed, how and when.")
     if ends_on < today:
