@@ -152,14 +152,18 @@ def day(request, day: date):
 
 # --- the printable month ---------------------------------------------------------------
 
-PRINT_LINES = 4  # dates shown in one day's box; more are counted, so the page stays one
+# The dates one day's box shows, by the weeks the month spans (the box is smaller in a
+# month of six weeks); more are counted ("and 2 more"), so the page stays one.
+PRINT_LINES = {4: 5, 5: 4, 6: 3}
 
 
 def _print_context(request, first: date) -> dict:
     found = selectors.month(request.user, first.year, first.month)
+    lines = PRINT_LINES[len(found["weeks"])]
     for week_days in found["weeks"]:
         for one in week_days:
-            one.shown = one.slots[:PRINT_LINES]
+            room = max(lines - len(one.periods), 1)
+            one.shown = one.slots[:room] if len(one.slots) <= room else one.slots[: room - 1]
             one.more = len(one.slots) - len(one.shown)
     names = ", ".join(c.name for c in found["window"].constellations)
     return {**found, "weekdays": WEEKDAYS, "names": names, "printed": timezone.localdate()}
@@ -182,13 +186,23 @@ def month_pdf(request, year: int, month: int):
 
     first = _month_or_404(year, month)
     html = render_to_string(
-        "calendar_events/print.html", _print_context(request, first), request=request
+        "calendar_events/print.html",
+        {**_print_context(request, first), "pdf": True},
+        request=request,
     )
-    # Everything the page needs is inline: nothing is fetched while it is drawn.
-    pdf = HTML(string=html, url_fetcher=_fetch_nothing).write_pdf()
+    pdf = HTML(string=html, url_fetcher=_fetch_nothing).write_pdf(stylesheets=[print_css()])
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="calendar-{first:%Y-%m}.pdf"'
     return response
+
+
+def print_css():
+    """The printable month's stylesheet (``@page`` A4), read from the static files on
+    disk, so that drawing the PDF fetches nothing over the network."""
+    from django.contrib.staticfiles import finders
+    from weasyprint import CSS
+
+    return CSS(filename=finders.find("calendar_events/print.css"))
 
 
 def _fetch_nothing(url, *args, **kwargs):

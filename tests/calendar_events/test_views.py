@@ -153,6 +153,23 @@ def test_outsiders_see_nothing_of_the_constellations_calendar(login, cal, who):
         assert response.status_code == 404, (url, response.status_code)
 
 
+def test_who_reads_several_constellations_can_show_one(login, cal):
+    client = login(cal.manager)
+    html = main(client.get(JANUARY))
+    assert "Constellation meeting" in html
+    assert "Riverside" in html  # each date says whose it is
+    assert f'<option value="{cal.other_constellation.pk}"' in html
+    only_hillside = main(client.get(f"{JANUARY}?constellation={cal.other_constellation.pk}"))
+    assert "Constellation meeting" not in only_hillside
+    riverside = main(client.get(f"{JANUARY}?constellation={cal.constellation.pk}"))
+    assert "Constellation meeting" in riverside
+    # Another service's constellation is not theirs to show: nothing.
+    other = main(client.get(f"{JANUARY}?constellation={cal.other_service_constellation.pk}"))
+    assert "Constellation meeting" not in other
+    assert "Seaside" not in other
+    assert client.get(f"{JANUARY}?constellation=abc").status_code == 200
+
+
 def test_the_hubs_periods_away_and_covers_show_in_the_calendar(login, cal):
     sleepovers.add_unavailability(
         cal.hub, by=cal.hub_carer, start=date(2027, 1, 20), end=date(2027, 1, 22), note="Half term"
@@ -279,6 +296,8 @@ def test_the_date_page_says_what_when_where_and_who(login, cal):
     assert "Bob" in html
     assert "Stone" not in html  # never a surname
     assert "Bobby" not in html
+    for health in ("Penicillin", "Melatonin", "quiet room"):  # nor a health note
+        assert health not in html
     # The satellite's own form, open until the start.
     assert "Send my answer" in html
     assert "Tuesday 5 January, 19:00" in html
@@ -573,10 +592,13 @@ def test_the_hub_home_lists_dates_to_record_and_marks_the_overdue(login, cal):
 # --- the printable month ---------------------------------------------------------------
 
 
-def test_the_printable_month_is_one_a4_page_without_navigation(login, cal):
+def test_the_printable_month_is_one_a4_page_without_navigation(login, cal, settings):
     client = login(cal.satellite_carer)
     html = body(client.get(reverse("calendar_events:print", args=[2027, 1])))
-    assert "@page { size: A4" in html
+    assert "calendar_events/print.css" in html
+    assert (
+        "@page { size: A4" in (settings.BASE_DIR / "static/calendar_events/print.css").read_text()
+    )
     assert "navbar" not in html
     assert '<table class="grid">' in html
     assert "January 2027" in html
@@ -587,6 +609,18 @@ def test_the_printable_month_is_one_a4_page_without_navigation(login, cal):
 
 
 def test_the_pdf_is_one_a4_page_of_what_the_user_may_see(login, cal):
+    # The busiest month there is: six activities every day, and forty on one day.
+    for n in range(6):
+        start = london_start(date(2027, 1, 1), 9 + n)
+        services.create_event(
+            constellation=cal.constellation,
+            by=cal.hub_carer,
+            kind=Event.Kind.ACTIVITY,
+            title=f"Holiday club with a long name to wrap, group {n}",
+            start=start,
+            end=start + timedelta(minutes=30),
+            rule="FREQ=DAILY",
+        )
     for n in range(40):
         start = london_start(date(2027, 1, 13), 9 + n % 10)
         services.create_event(
@@ -606,9 +640,12 @@ def test_the_pdf_is_one_a4_page_of_what_the_user_may_see(login, cal):
     # The same page, drawn again: one A4 page (landscape), however busy the month.
     from weasyprint import HTML
 
+    from calendar_events.views import print_css
+
     html = body(login(cal.neighbour_carer).get(reverse("calendar_events:print", args=[2027, 1])))
     assert "Family time" not in html  # another household's contact session
-    assert "and 36 more" in html
-    pages = HTML(string=html).render().pages
+    assert "and 43 more" in html  # 46 on the 13th: 3 shown, and a line to say so
+    assert "and 3 more" in html
+    pages = HTML(string=html).render(stylesheets=[print_css()]).pages
     assert len(pages) == 1
     assert (round(pages[0].width * 25.4 / 96), round(pages[0].height * 25.4 / 96)) == (297, 210)
