@@ -317,7 +317,14 @@ def test_an_event_address_leads_to_its_next_date_or_its_only_one(login, cal):
 
 @pytest.mark.parametrize(
     "key",
-    ["20270106T190000Z", "20270105T180000Z", "20270105T190000Y"],
+    [
+        "20270106T190000Z",
+        "20270105T180000Z",
+        "20270105T190000Y",
+        "99991231T235959Z",
+        "00010101T000000Z",
+        "20271332T250000Z",
+    ],
 )
 def test_a_date_the_event_does_not_have_is_not_found(login, cal, key):
     url = f"/calendar/events/{cal.meeting.pk}/{key}/"
