@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from constellation.clock import EARLIEST_YEAR, LATEST_YEAR
 from constellation.models import Carer, Child, Constellation, ConstellationMembership, Household
 
 from .models import Event, KeptConnected
@@ -41,9 +42,10 @@ def may_keep(user, event: Event) -> bool:
 
 
 def original_start_of(key: str) -> datetime:
-    """A date's key from a URL (``20270105T190000Z``) as an aware moment, or 404."""
+    """A date's key from a URL (``20270105T190000Z``) as an aware moment, or 404 (also
+    for a year outside 2000–2100, whose dates could not be worked out)."""
     moment = parse_key(key)
-    if moment is None:
+    if moment is None or not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
         raise Http404("No such date.")
     return moment
 

@@ -20,6 +20,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from calendar_events import selectors as calendar_pages
 from delegated_authority import rules as delegated_authority_rules
 from notifications.preferences import crisis_channels_working
 from people.roles import roles_for
@@ -166,6 +167,7 @@ def _hub_home(request, roles):
     if constellation is not None and constellation.hub is not None:
         context["hub"] = constellation.hub
         context.update(sleepover_pages.hub_home(user, constellation.hub, tonight()))
+        context["attendance_due"] = calendar_pages.attendance_due(user, timezone.localdate())
     return context
 
 

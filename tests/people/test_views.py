@@ -173,20 +173,3 @@ def test_a_used_link_posted_twice_at_once_sets_the_password_once(client, world):
     response = client.post(url, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
     assert response.status_code == 410
     assert not User.objects.get(pk=user.pk).check_password(NEW_PASSWORD)
-
-
-# --- placeholders -----------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("name", "says"),
-    [("calendar_events:index", "later release")],
-)
-def test_placeholders_say_plainly_that_they_come_later(client, login, world, name, says):
-    response = client.get(reverse(name))
-    assert response.status_code == 302
-    assert "/accounts/login/" in response["Location"]
-    for who in ("hub_carer", "satellite_carer", "liaison", "other_service_manager"):
-        html = body(login(getattr(world, who)).get(reverse(name)))
-        assert says in html
-        assert "<form" not in html.split("<main", 1)[1]
