@@ -151,11 +151,20 @@ class Window:
         }
 
 
-def window(user, first: date, last: date, *, constellation: Constellation | None = None) -> Window:
+def window(
+    user,
+    first: date,
+    last: date,
+    *,
+    constellation: Constellation | None = None,
+    household=None,
+    periods: bool = True,
+) -> Window:
     """The events ``user`` may see (``Event.objects.visible_to``) with a date over the
     London days ``first``..``last`` inclusive, each date counted, with the user's own
-    household's answers, and the hub's availability: a fixed number of queries.
-    Raises ``ValueError`` for a window over 400 days."""
+    household's answers (``household`` when the caller knows it, else looked up), and
+    the hub's availability (left out when ``periods`` is False): a fixed number of
+    queries. Raises ``ValueError`` for a window over 400 days."""
     start, end = london_midnight(first), london_midnight(last + timedelta(days=1))
     if end - start > MAX_WINDOW:
         raise ValueError("window too wide")
@@ -177,13 +186,12 @@ def window(user, first: date, last: date, *, constellation: Constellation | None
         .select_related("constellation")
     )
     found = expand(events, start, end)
-    household = (
-        Carer.objects.current().filter(user=user).select_related("household").first()
-        if user.is_authenticated
-        else None
-    )
-    count_answers(found, household=household.household if household else None)
-    return Window(first, last, found, hub_periods(constellations, first, last), constellations)
+    if household is None and user.is_authenticated:
+        carer = Carer.objects.current().filter(user=user).select_related("household").first()
+        household = carer.household if carer else None
+    count_answers(found, household=household)
+    away = hub_periods(constellations, first, last) if periods else []
+    return Window(first, last, found, away, constellations)
 
 
 # --- the calendar's pages: a month, a week, a day, one date, who came -------------------
@@ -470,3 +478,24 @@ def attendance_lines(event: Event, slot: Slot) -> list[AttendanceLine]:
             line.adults = rsvp.adults
         lines.append(line)
     return lines
+
+
+def upcoming(user, today: date, *, household=None, days: int = 21, limit: int = 4) -> list[Slot]:
+    """The next dates ``user`` may see from now over ``days`` London days, at most
+    ``limit``, cancelled ones left out, each counted with ``household``'s own answer
+    (for the home page; ``window``'s queries, without the hub's periods)."""
+    from django.utils import timezone
+
+    now = timezone.now()
+    found = window(
+        user, today, today + timedelta(days=days - 1), household=household, periods=False
+    )
+    return [slot for slot in found.slots if not slot.cancelled and slot.end > now][:limit]
+
+
+def bed_events(user, constellation: Constellation, first: date, last: date) -> list[Slot]:
+    """The dates of ``constellation``'s events marked as taking the hub's beds, over the
+    London days ``first``..``last``, that ``user`` may see, cancelled ones left out:
+    shown beside the hub's availability so that families know before they book."""
+    found = window(user, first, last, constellation=constellation)
+    return [slot for slot in found.slots if slot.event.affects_beds and not slot.cancelled]

@@ -75,6 +75,9 @@ def _calendar_context(request, **extra) -> dict:
         "chosen": chosen.pk if chosen else None,
         "query": f"?constellation={chosen.pk}" if chosen else "",
         "many": len(found.constellations) > 1,
+        # One query: whether the "New event" link and the list of people kept
+        # connected are the user's (the hub carers, liaison workers, managers).
+        "keeps_a_calendar": access.constellations_to_keep(request.user).exists(),
         **extra,
     }
 

@@ -194,6 +194,7 @@ def _satellite_home(request, roles):
     if household is not None:
         context["my_requests"] = sleepover_pages.household_requests_now(user, household.pk)
         context.update(sleepover_pages.cover_duty(user, household.pk, timezone.localdate()))
+    context["upcoming"] = calendar_pages.upcoming(user, timezone.localdate(), household=household)
     return context
 
 

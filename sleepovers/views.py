@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from calendar_events import selectors as calendar_pages
 from constellation.models import (
     Constellation,
     Household,
@@ -663,6 +664,7 @@ def availability(request):
             "weeks": [days[i : i + 7] for i in range(0, len(days), 7)],
             "away": found["away"],
             "covers": found["covers"],
+            "hub_events": calendar_pages.bed_events(request.user, constellation, first, last),
             "today": today,
             "weekdays": calendar.day_abbr,
         },

@@ -160,7 +160,7 @@ def test_satellite_home_shows_my_children_and_the_hubs_numbers(login, world):
     assert "07700 900222" in html
     assert "0300 555 0100" in html  # the service's out-of-hours number
     assert "Hub availability" in html
-    assert "Upcoming events" in html
+    assert "Coming up" in html
     assert reverse("calendar_events:index") in html
     # Another household's child is not on my home page.
     assert "Stone" not in html
@@ -932,7 +932,9 @@ PAGES = [
     ("liaison", lambda w: url("household", w.satellite.pk)),
     ("neighbour_carer", lambda w: url("household", w.satellite.pk)),
 ]
-MAX_QUERIES = 20
+# The satellite carer's home page reads the coming dates of the calendar (four
+# queries, whatever the number of events and answers).
+MAX_QUERIES = 22
 
 
 def _count_queries(client, target) -> int:

@@ -1142,7 +1142,7 @@ def test_the_satellite_home_has_the_crisis_button_booking_and_free_beds(login, w
     assert "Hub carers at a wedding" in html
     assert "3 free" in html
     assert url("request", request.pk) in html
-    assert "Upcoming events" in html
+    assert "Coming up" in html
 
 
 # --- query counts that do not grow with the number of requests --------------------------------
