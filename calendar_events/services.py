@@ -247,6 +247,11 @@ def update_event(
                 )
         if invitation is not None:
             _check_invitation(event.constellation, kind, invitation)
+        changed = [name for name, value in changes.items() if getattr(event, name) != value]
+        if invitation is not None:
+            changed += _invitation_changes(event, kind, invitation)
+        if not changed:
+            return event  # nothing to tell anyone, and phone calendars need no update
         for name, value in changes.items():
             setattr(event, name, value)
         event.sequence += 1
@@ -270,6 +275,21 @@ def update_event(
         ):
             _move_up(row, by=by)
     return event
+
+
+def _invitation_changes(event: Event, kind: str, invitation: Invitation) -> list[str]:
+    changed = []
+    if event.invite_everyone != (invitation.everyone and kind != Event.Kind.CONTACT):
+        changed.append("invite_everyone")
+    if {h.pk for h in invitation.households} != set(
+        event.invited_households.values_list("pk", flat=True)
+    ):
+        changed.append("invited_households")
+    if {c.pk for c in invitation.contacts} != set(
+        event.invited_contacts.values_list("pk", flat=True)
+    ):
+        changed.append("invited_contacts")
+    return changed
 
 
 def cancel_event(event: Event, *, by: User, reason: str = "") -> Event:

@@ -170,6 +170,19 @@ def test_update_event_changes_every_date_and_raises_the_sequence(world):
     assert Activity.objects.filter(verb="event.changed", target_id=event.pk).exists()
 
 
+def test_an_update_that_changes_nothing_leaves_the_event_and_phone_calendars_alone(world):
+    event = meeting(world)
+    same = services.update_event(
+        event,
+        by=world.hub_carer,
+        title=event.title,
+        start=event.start,
+        invitation=services.Invitation(everyone=True),
+    )
+    assert same.sequence == 0
+    assert not Activity.objects.filter(verb="event.changed", target_id=event.pk).exists()
+
+
 def test_a_series_without_rows_may_be_retimed_whole(world):
     event = meeting(world)
     later = FIRST + timedelta(minutes=30)
