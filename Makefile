@@ -57,10 +57,11 @@ test: install assets browser lint
 # the summary names the clocks that failed.
 CLOCK_DAYS ?= 2027-02-10 2027-03-28 2027-10-31 2026-12-31
 CLOCK_HOURS ?= 00:30 09:00 17:30 23:59
-# The modules where stays, crises, covers, limits and reviews are reckoned from now
+# The modules where stays, crises, covers, limits, reviews and the calendar's
+# reminders are reckoned from now
 # (about 220 tests); pass CLOCK_TESTS=tests/sleepovers for a longer sweep.
 CLOCK_TESTS ?= tests/sleepovers/test_services.py tests/sleepovers/test_cover_and_limits.py \
-	tests/delegated_authority/test_services.py
+	tests/delegated_authority/test_services.py tests/calendar_events/test_reminders.py
 CLOCK_WORKERS ?= 2
 
 # The first clock builds the test databases afresh (--create-db: never a schema left
