@@ -41,8 +41,8 @@ from sleepovers.api import (
 )
 
 from . import access, selectors, services
-from .models import Answer, Event, Occurrence, Rsvp
-from .recurrence import Slot, is_date_of, key_of, london_midnight, parse_key, slot_of
+from .models import Answer, Event, KeptConnected, Occurrence, Rsvp
+from .recurrence import Slot, is_date_of, key_of, london_midnight, parse_key, slot_of, years_shown
 
 WINDOW_DEFAULT = timedelta(days=31)
 WINDOW_MAX_DAYS = 366
@@ -263,6 +263,9 @@ class WindowQuery(serializers.Serializer):
             raise _field_error("to", "The last day must not be before the first.")
         if (last - first).days > WINDOW_MAX_DAYS:
             raise _field_error("to", f"Ask for at most {WINDOW_MAX_DAYS} days at once.")
+        earliest, latest = years_shown(timezone.localdate())
+        if first.year < earliest or last.year > latest:
+            raise _field_error("from", f"The calendar shows the years {earliest} to {latest}.")
         return {"first": first, "last": last}
 
 
@@ -567,11 +570,26 @@ class RsvpSerializer(RejectUnknownFields, serializers.Serializer):
 
 
 class AttendanceLineSerializer(RejectUnknownFields, serializers.Serializer):
-    household = StrictIntegerField(min_value=1, max_value=PK_MAX)
+    """A household (with its adults and children) or a person kept connected (with
+    how many people came, as ``adults``)."""
+
+    household = StrictIntegerField(min_value=1, max_value=PK_MAX, required=False)
+    contact = StrictIntegerField(min_value=1, max_value=PK_MAX, required=False)
     adults = StrictIntegerField(
         min_value=0, max_value=services.MAX_ADULTS, required=False, default=0
     )
     children = _ids(max_length=MAX_CHILDREN, required=False, default=list)
+
+    def validate(self, attrs):
+        if ("household" in attrs) == ("contact" in attrs):
+            raise serializers.ValidationError(
+                {"household": ["Give a household or a person kept connected on each line."]}
+            )
+        if "contact" in attrs and attrs["children"]:
+            raise serializers.ValidationError(
+                {"children": ["Give how many people came with a person kept connected."]}
+            )
+        return attrs
 
 
 class AttendanceSerializer(RejectUnknownFields, serializers.Serializer):
@@ -587,6 +605,7 @@ class AttendanceSerializer(RejectUnknownFields, serializers.Serializer):
 
 class AttendedSerializer(serializers.Serializer):
     household = serializers.IntegerField(source="household_id", read_only=True)
+    contact = serializers.IntegerField(source="contact_id", read_only=True)
     adults = serializers.IntegerField(read_only=True)
     children = serializers.SerializerMethodField()
     people = serializers.IntegerField(read_only=True)
@@ -770,17 +789,26 @@ class EventViewSet(CalendarApi, viewsets.GenericViewSet):
         event = access.get_event_to_keep(request.user, _pk(pk))
         body = self._input(AttendanceSerializer)
         original = _date_of(event, body.get("date"))
-        ids = [line["household"] for line in body["lines"]]
-        if len(set(ids)) != len(ids):
-            raise _field_error("households", "Each household once.")
+        household_lines = [line for line in body["lines"] if "household" in line]
+        contact_lines = [line for line in body["lines"] if "contact" in line]
+        ids = [line["household"] for line in household_lines]
+        contact_ids = [line["contact"] for line in contact_lines]
+        if len(set(ids)) != len(ids) or len(set(contact_ids)) != len(contact_ids):
+            raise _field_error("households", "Each household or person once.")
         households = _chosen(
             access.households_to_record(event.constellation),
             ids,
             field="households",
             message="Record households of this constellation only.",
         )
+        contacts = _chosen(
+            KeptConnected.objects.filter(constellation=event.constellation),
+            contact_ids,
+            field="contacts",
+            message="Record people kept connected by this constellation only.",
+        )
         came = []
-        for line, household in zip(body["lines"], households, strict=True):
+        for line, household in zip(household_lines, households, strict=True):
             children = _chosen(
                 access.children_of(household),
                 line["children"],
@@ -790,6 +818,8 @@ class EventViewSet(CalendarApi, viewsets.GenericViewSet):
             came.append(
                 services.Came(household=household, adults=line["adults"], children=tuple(children))
             )
+        for line, contact in zip(contact_lines, contacts, strict=True):
+            came.append(services.Came(contact=contact, adults=line["adults"]))
         row = services.record_attendance(event, original, by=request.user, came=came)
         row = Occurrence.objects.prefetch_related("attendance__children").get(pk=row.pk)
         return Response(AttendanceRecordSerializer(row).data)

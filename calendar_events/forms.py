@@ -8,6 +8,7 @@ date) are the service's, whose ``ValidationError`` is put back on the form with
 from django import forms
 from django.core.exceptions import ValidationError
 
+from constellation.inputs import RecordsChoiceField, WholeNumberField
 from constellation.models import Child
 
 from . import access
@@ -30,7 +31,7 @@ def attach_errors(form: forms.Form, error: ValidationError) -> None:
 
 
 def _adults_field(**kwargs) -> forms.IntegerField:
-    return forms.IntegerField(
+    return WholeNumberField(
         min_value=0,
         max_value=MAX_ADULTS,
         required=False,
@@ -44,7 +45,7 @@ def _adults_field(**kwargs) -> forms.IntegerField:
     )
 
 
-class ChildChoiceField(forms.ModelMultipleChoiceField):
+class ChildChoiceField(RecordsChoiceField):
     def label_from_instance(self, obj: Child) -> str:
         # Other households and printouts never see a surname: the form neither.
         return obj.known_as
@@ -104,6 +105,17 @@ class AttendanceForm(forms.Form):
             line.adults_field = self[f"{line.prefix}-adults"]
             name = f"{line.prefix}-children"
             line.children_field = self[name] if name in self.fields else None
+
+    def clean(self):
+        # A post that carries none of the form's lines is not "nobody came": it is a
+        # form that did not come back whole, and what was recorded stays.
+        if self.is_bound and self.lines and not any(
+            f"{line.prefix}-adults" in self.data for line in self.lines
+        ):
+            raise ValidationError(
+                "The form came back without its lines: nothing was changed. Try again."
+            )
+        return super().clean()
 
     def came(self) -> list[Came]:
         """The lines as the service takes them (after ``is_valid``)."""

@@ -18,6 +18,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from constellation.clock import Bounds, LocalDateTimeField, parse_day
+from constellation.inputs import RecordChoiceField, RecordsChoiceField, WholeNumberField
 from constellation.models import Child, Constellation, Household
 
 from . import access
@@ -185,7 +186,7 @@ def _moment(label: str, help_text: str = "") -> LocalDateTimeField:
     )
 
 
-class HouseholdsField(forms.ModelMultipleChoiceField):
+class HouseholdsField(RecordsChoiceField):
     widget = forms.CheckboxSelectMultiple
 
     def __init__(self, **kwargs):
@@ -212,7 +213,7 @@ class EventForm(forms.Form):
     ``all_day``, ``rule`` with its COUNT, ``repeat_until``) and, but for ``"from"``,
     ``invitation`` parts (``everyone``, ``households``, ``contacts``)."""
 
-    constellation = forms.ModelChoiceField(
+    constellation = RecordChoiceField(
         queryset=Constellation.objects.none(),
         empty_label=None,
         error_messages={"invalid_choice": "Choose a constellation whose calendar you keep."},
@@ -250,19 +251,19 @@ class EventForm(forms.Form):
     repeat_until = DayField(
         label="Repeat until", required=False, help_text="The last day a date may fall on."
     )
-    repeat_count = forms.IntegerField(
+    repeat_count = WholeNumberField(
         label="Or this many times",
         required=False,
         min_value=1,
         max_value=1000,
     )
-    capacity = forms.IntegerField(
+    capacity = WholeNumberField(
         label="Room for (people)",
         required=False,
         max_value=MAX_CAPACITY,
         help_text="Adults and children. Leave empty for no limit.",
     )
-    closes_hours = forms.IntegerField(
+    closes_hours = WholeNumberField(
         label="Answers close (hours before)",
         required=False,
         min_value=0,
@@ -276,7 +277,7 @@ class EventForm(forms.Form):
         widget=forms.RadioSelect,
     )
     households = HouseholdsField(label="Households", queryset=Household.objects.none())
-    contacts = forms.ModelMultipleChoiceField(
+    contacts = RecordsChoiceField(
         label="People kept connected (social get-togethers only)",
         queryset=KeptConnected.objects.none(),
         required=False,
@@ -603,7 +604,7 @@ class ReasonForm(forms.Form):
 
 
 class KeptConnectedForm(forms.Form):
-    constellation = forms.ModelChoiceField(
+    constellation = RecordChoiceField(
         queryset=Constellation.objects.none(),
         empty_label=None,
         error_messages={"invalid_choice": "Choose a constellation you are liaison worker of."},
@@ -615,7 +616,7 @@ class KeptConnectedForm(forms.Form):
     )
     email = forms.EmailField(help_text="Invitations go here, with a link to answer.")
     relationship = forms.ChoiceField(choices=KeptConnected.Relationship.choices)
-    child = forms.ModelChoiceField(
+    child = RecordChoiceField(
         label="Their record, if they were a child of the constellation",
         queryset=Child.objects.none(),
         required=False,

@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from constellation.inputs import WholeNumberField
 from constellation.services import ActionRefused
 
 from . import services, tokens
@@ -34,7 +35,7 @@ class AnswerForm(forms.Form):
             "invalid_choice": "Say whether you are coming: yes, no or maybe.",
         },
     )
-    people = forms.IntegerField(
+    people = WholeNumberField(
         min_value=0,
         max_value=MAX_PEOPLE,
         required=False,

@@ -41,6 +41,17 @@ RULE_HELP = (
 )
 
 
+# The calendar shows ten years either side of today: far enough for any plan, and a
+# bound on the work of expanding a series (a daily rule is walked from its start).
+YEARS_SHOWN = 10
+
+
+def years_shown(today: date) -> tuple[int, int]:
+    """The first and last year the calendar's pages, API and feeds show, from the
+    London ``today``."""
+    return today.year - YEARS_SHOWN, today.year + YEARS_SHOWN
+
+
 def wall(moment: datetime) -> datetime:
     """An aware moment as a naive London wall-clock time."""
     return moment.astimezone(LONDON).replace(tzinfo=None)
@@ -144,7 +155,9 @@ def clean_rule(text: str, *, until: date | None = None) -> Rule:
     _check_numbers(parts)
     _check_meets(parts)
     text = ";".join(f"{name}={value}" for name, value in parts.items())
-    probe = datetime(2026, 1, 1, 12)  # noqa: DTZ001 (a wall-clock probe)
+    # A wall-clock probe in 9626 (the calendar of 2026): dateutil walks a rule that
+    # never meets to the year 9999 whatever UNTIL says; from here that is cheap.
+    probe = datetime(9626, 1, 1, 12)  # noqa: DTZ001
     try:
         # Read it, and expand it over a few years: some rules dateutil reads only
         # fail once expanded (BYDAY=9TU).
@@ -263,14 +276,27 @@ def first_date(rule_text: str, local_start: datetime, until: date | None) -> dat
     nine years (a series whose rule never meets, or whose end comes before its
     first date)."""
     try:
-        rule = series(rule_text, local_start, until)
-        horizon = local_start + FIRST_DATE_HORIZON
-        if until is None or datetime.combine(until, time(23, 59, 59)) > horizon:
+        # dateutil stops looking only at the year 9999, whatever UNTIL says, when a
+        # period gives no date: look for the first date in the same calendar 400k
+        # years on (the Gregorian calendar repeats every 400 years, weekdays and
+        # leap days alike), near 9999, so that the search ends within a few
+        # centuries instead of eight thousand years.
+        shift = _CYCLE * max(0, (_LATEST_START - local_start.year) // _CYCLE)
+        start = local_start.replace(year=local_start.year + shift)
+        end = until.replace(year=until.year + shift) if until is not None else None
+        rule = series(rule_text, start, end)
+        horizon = start + FIRST_DATE_HORIZON
+        if end is None or datetime.combine(end, time(23, 59, 59)) > horizon:
             # The first date does not depend on COUNT (at least 1).
             rule = rule.replace(count=None, until=horizon)
-        return rule.after(local_start, inc=True)
+        found = rule.after(start, inc=True)
+        return found.replace(year=found.year - shift) if found is not None else None
     except (ValueError, OverflowError, IndexError):
         return None
+
+
+_CYCLE = 400  # years after which the Gregorian calendar repeats exactly
+_LATEST_START = 9999 - 10  # leaves room for the nine-year horizon before 9999
 
 
 @dataclass

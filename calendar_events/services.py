@@ -73,9 +73,17 @@ class Invitation:
     contacts: tuple[KeptConnected, ...] = ()
 
 
+def _check_minutes(start: datetime, end: datetime) -> None:
+    """Times are to the minute: a date's key (its start) must read the same in a URL."""
+    for name, moment in (("start", start), ("end", end)):
+        if moment.second or moment.microsecond:
+            raise _field(name, "Give the time to the minute, for example 19:00.", "seconds")
+
+
 def _check_timing(*, start: datetime, end: datetime, all_day: bool, rule: str, until: date | None):
     if start is None or end is None:
         raise _field("start", "Give when the event starts and ends.")
+    _check_minutes(start, end)
     if end <= start:
         raise _field("end", "The end must come after the start.", "end_before_start")
     if end - start > MAX_LENGTH:
@@ -247,6 +255,12 @@ def update_event(
                 )
         if invitation is not None:
             _check_invitation(event.constellation, kind, invitation)
+        elif kind != Event.Kind.SOCIAL and event.invited_contacts.exists():
+            raise _field(
+                "kind",
+                "People kept connected are invited to social get-togethers only: "
+                "take them off the invitation first.",
+            )
         changed = [name for name, value in changes.items() if getattr(event, name) != value]
         if invitation is not None:
             changed += _invitation_changes(event, kind, invitation)
@@ -339,6 +353,7 @@ def move_occurrence(
         raise ActionRefused("This event happens once: change the event itself.")
     if event.cancelled:
         raise ActionRefused("This event was cancelled; it cannot be changed.")
+    _check_minutes(start, end)
     if end <= start:
         raise _field("end", "The end must come after the start.", "end_before_start")
     if end - start > MAX_LENGTH:

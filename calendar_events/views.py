@@ -31,27 +31,35 @@ from constellation.services import ActionRefused
 from . import access, selectors, services
 from .forms import AnswerForm, AttendanceForm, attach_errors
 from .models import Event
-from .recurrence import key_of
+from .recurrence import key_of, years_shown
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
+def _years() -> tuple[int, int]:
+    first, last = years_shown(timezone.localdate())
+    return max(first, EARLIEST_YEAR), min(last, LATEST_YEAR)
+
+
 def _month_or_404(year: int, month: int) -> date:
-    if not (EARLIEST_YEAR <= year <= LATEST_YEAR and 1 <= month <= 12):
-        raise Http404("No such month.")
+    first, last = _years()
+    if not (first <= year <= last and 1 <= month <= 12):
+        raise Http404("The calendar shows ten years either side of today.")
     return date(year, month, 1)
 
 
 def _day_or_404(day: date) -> date:
-    if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
-        raise Http404("No such day.")
+    first, last = _years()
+    if not first <= day.year <= last:
+        raise Http404("The calendar shows ten years either side of today.")
     return day
 
 
 def _shift_month(first: date, months: int) -> date | None:
     n = first.year * 12 + first.month - 1 + months
     year, month = divmod(n, 12)
-    if not EARLIEST_YEAR <= year <= LATEST_YEAR:
+    earliest, latest = _years()
+    if not earliest <= year <= latest:
         return None
     return date(year, month + 1, 1)
 
@@ -303,8 +311,11 @@ def answer(request, pk: int, key: str):
         attach_errors(form, error)
         return _date_again(request, event, original, form)
     except ActionRefused as refused:
-        messages.error(request, str(refused))
-        return redirect(back)
+        # Answers closed, a cancelled date, no room for more: the page again with the
+        # reason, status 409, and nothing saved.
+        context = _date_context(request, event, original, form=form)
+        context["refused"] = str(refused)
+        return render(request, "calendar_events/date.html", context, status=409)
     if rsvp.waiting:
         messages.warning(
             request,

@@ -9,6 +9,7 @@ from crispy_forms.layout import Submit
 from django import forms
 from django.utils import timezone
 
+from constellation.inputs import RecordChoiceField, RecordsChoiceField, WholeNumberField
 from people.models import StaffRole, User
 
 from .models import (
@@ -87,7 +88,7 @@ class HouseholdForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
     )
-    beds = forms.IntegerField(
+    beds = WholeNumberField(
         min_value=0,
         max_value=20,
         initial=0,
@@ -160,7 +161,7 @@ class EndCarerForm(forms.Form):
 
 
 class ProposeMembershipForm(forms.Form):
-    household = forms.ModelChoiceField(
+    household = RecordChoiceField(
         queryset=Household.objects.none(),
         empty_label="Choose a household",
         help_text="Satellite households of the service that are not in or proposed to "
@@ -213,7 +214,7 @@ class ChildForm(forms.Form):
     allergies = _notes("Allergies")
     medication_notes = _notes("Medication notes")
     emergency_contacts = _notes("Emergency contacts")
-    social_worker = forms.ModelChoiceField(
+    social_worker = RecordChoiceField(
         queryset=User.objects.none(),
         required=False,
         empty_label="No social worker with an account",
@@ -223,7 +224,7 @@ class ChildForm(forms.Form):
         label="Keep connected",
         help_text="After moving on, keep receiving invitations to social events.",
     )
-    siblings = forms.ModelMultipleChoiceField(
+    siblings = RecordsChoiceField(
         queryset=Child.objects.none(),
         required=False,
         help_text="Brothers and sisters in the service's care.",

@@ -5,6 +5,7 @@ from django import forms
 from django.utils import timezone
 
 from constellation.clock import EARLIEST_YEAR, LATEST_YEAR
+from constellation.inputs import RecordChoiceField, WholeNumberField
 
 from .models import Agreement, Decision, Holder
 
@@ -52,7 +53,7 @@ class AgreementForm(forms.Form):
                 label="Conditions", required=False, max_length=500
             )
             if decision.counts_nights:
-                self.fields[f"nights_{decision.code}"] = forms.IntegerField(
+                self.fields[f"nights_{decision.code}"] = WholeNumberField(
                     label="Most consecutive nights", required=False, min_value=1, max_value=365
                 )
         self.helper = FormHelper()
@@ -134,7 +135,7 @@ class AgreementForm(forms.Form):
 
 
 class AskApprovalForm(forms.Form):
-    decision = forms.ModelChoiceField(
+    decision = RecordChoiceField(
         queryset=Decision.objects.filter(active=True),
         to_field_name="code",
         error_messages={"invalid_choice": "Unknown decision."},
@@ -142,7 +143,7 @@ class AskApprovalForm(forms.Form):
     details = forms.CharField(
         label="What is asked", max_length=500, widget=forms.Textarea(attrs={"rows": 2})
     )
-    nights = forms.IntegerField(required=False, min_value=1, max_value=365)
+    nights = WholeNumberField(required=False, min_value=1, max_value=365)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

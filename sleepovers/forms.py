@@ -25,6 +25,7 @@ from constellation.clock import (
     at_hour,
 )
 from constellation.forms import NOTES_MAX, DateInput
+from constellation.inputs import RecordChoiceField, RecordsChoiceField, WholeNumberField
 from constellation.models import Child, Household
 
 from . import access
@@ -109,7 +110,7 @@ def _reason(label: str, *, required: bool = True, max_length: int = REASON_MAX):
     )
 
 
-class ChildrenField(forms.ModelMultipleChoiceField):
+class ChildrenField(RecordsChoiceField):
     widget = forms.CheckboxSelectMultiple
 
     def __init__(self, **kwargs):
@@ -288,7 +289,7 @@ class _PeriodForm(forms.Form):
 
 
 class BedsForm(_PeriodForm):
-    beds = forms.IntegerField(label="Beds for these nights", min_value=0, max_value=20)
+    beds = WholeNumberField(label="Beds for these nights", min_value=0, max_value=20)
     note = forms.CharField(label="Why (optional)", required=False, max_length=200)
 
     def __init__(self, *args, action: str = "", **kwargs):
@@ -320,10 +321,10 @@ class UnavailabilityForm(_PeriodForm):
 
 
 class LimitsForm(forms.Form):
-    max_consecutive_nights = forms.IntegerField(
+    max_consecutive_nights = WholeNumberField(
         label="Longest planned stay (nights in a row)", min_value=1, max_value=MAX_NIGHTS_LIMIT
     )
-    yearly_allowance_nights = forms.IntegerField(
+    yearly_allowance_nights = WholeNumberField(
         label="Planned nights per child per year",
         required=False,
         min_value=1,
@@ -331,7 +332,7 @@ class LimitsForm(forms.Form):
         help_text="Leave empty for no yearly allowance. Crisis stays and temporary "
         "placements are counted, never capped.",
     )
-    crisis_escalation_minutes = forms.IntegerField(
+    crisis_escalation_minutes = WholeNumberField(
         label="Minutes before an unanswered crisis request alerts the liaison worker",
         min_value=2,
         max_value=60,
@@ -344,13 +345,13 @@ class LimitsForm(forms.Form):
         self.helper = helper("Save the limits", action=action)
 
 
-def _choice_errors(field: forms.ModelChoiceField, message: str) -> None:
+def _choice_errors(field: RecordChoiceField, message: str) -> None:
     field.error_messages["invalid_choice"] = message
     field.error_messages["required"] = message
 
 
 class OverrideForm(_PeriodForm):
-    child = forms.ModelChoiceField(queryset=Child.objects.none(), label="Child")
+    child = RecordChoiceField(queryset=Child.objects.none(), label="Child")
     reason = _reason("Why the exception")
 
     field_order = ["child", "start", "end", "reason"]
@@ -367,7 +368,7 @@ class OverrideForm(_PeriodForm):
         return self.cleaned_data["reason"].strip()
 
 
-class StandInField(forms.ModelChoiceField):
+class StandInField(RecordChoiceField):
     def label_from_instance(self, household):
         return f"{household.name} ({household.beds} bed{'s' if household.beds != 1 else ''})"
 
@@ -387,7 +388,7 @@ class CoverForm(_PeriodForm):
 
 
 class TemporaryPlacementForm(forms.Form):
-    child = forms.ModelChoiceField(queryset=Child.objects.none(), label="Child")
+    child = RecordChoiceField(queryset=Child.objects.none(), label="Child")
     start = _datetime("From")
     expected_end = forms.DateField(
         label="Expected end",
@@ -423,7 +424,7 @@ class TemporaryPlacementForm(forms.Form):
 
 
 class EndPlacementForm(forms.Form):
-    to = forms.ModelChoiceField(
+    to = RecordChoiceField(
         queryset=Household.objects.none(),
         required=False,
         label="Moves to",
@@ -468,7 +469,7 @@ class MonthForm(forms.Form):
 class RequestFilterForm(forms.Form):
     status = forms.ChoiceField(required=False, choices=[("", "Any status"), *Status.choices])
     kind = forms.ChoiceField(required=False, choices=[("", "Any kind"), *Kind.choices])
-    household = forms.ModelChoiceField(
+    household = RecordChoiceField(
         required=False, queryset=Household.objects.none(), empty_label="Every household"
     )
 

@@ -917,7 +917,7 @@ def test_who_came_is_checked_against_the_households_and_the_date(cal, bowling):
     assert response.json() == {"children": ["Each child with their own household."]}
     line = {"household": cal.satellite.pk, "adults": 1}
     response = attendance(client, bowling, lines=[line, line])
-    assert response.json() == {"households": ["Each household once."]}
+    assert response.json() == {"households": ["Each household or person once."]}
     response = attendance(client, bowling, lines="everyone")
     assert response.status_code == 400
     # Not yet started: nobody can have come.
@@ -1060,3 +1060,33 @@ def test_no_body_sent_to_a_write_endpoint_gives_a_500(cal, data):
             raise _Rollback
     except _Rollback:
         pass
+
+
+def test_who_came_records_people_kept_connected_beside_households(cal):
+    person = services.keep_connected(
+        constellation=cal.constellation,
+        by=cal.liaison,
+        name="Jade",
+        email="jade@example.org",
+        relationship="young_person",
+        consent="Jade agreed by email",
+        ends_on=date(2027, 12, 31),
+    )
+    start = london_start(date(2027, 1, 2), 12)
+    picnic = services.create_event(
+        constellation=cal.constellation,
+        by=cal.hub_carer,
+        kind=Event.Kind.SOCIAL,
+        title="Picnic",
+        start=start,
+        end=start + timedelta(hours=2),
+        invitation=services.Invitation(contacts=(person,)),
+    )
+    client = api(cal.hub_carer)
+    lines = [{"household": cal.satellite.pk, "adults": 1}, {"contact": person.pk, "adults": 2}]
+    response = attendance(client, picnic, lines=lines)
+    assert response.status_code == 200, response.content
+    assert response.json()["people"] == 3
+    assert {line["contact"] for line in response.json()["lines"]} == {None, person.pk}
+    both = attendance(client, picnic, lines=[{"household": cal.satellite.pk, "contact": person.pk}])
+    assert both.status_code == 400

@@ -128,3 +128,95 @@ def test_the_month_offers_a_new_event_to_who_keeps_the_calendar_only(clock, worl
     assert new not in family
     assert subscribe in family
     assert reverse("calendar_events:kept_connected") not in family
+
+
+# --- odd input found by trying to break it ------------------------------------------
+
+
+@pytest.mark.parametrize("adults", ["٣", "３", "99999999999999999999999", "1e3", "-1"])
+def test_an_answer_with_odd_numbers_is_a_400_and_saves_nothing(clock, world, login, adults):
+    picnic = _event(world, title="Picnic", day=date(2027, 1, 9), hour=12)
+    url = reverse("calendar_events:answer", args=[picnic.pk, key_of(picnic.start)])
+    response = login(world.satellite_carer).post(url, {"answer": "yes", "adults": adults})
+    assert response.status_code == 400
+    assert not picnic.occurrences.filter(rsvps__isnull=False).exists()
+
+
+@pytest.mark.parametrize("child", ["99999999999999999999999", "٣", "1;DROP"])
+def test_an_answer_naming_an_impossible_child_is_a_400(clock, world, login, child):
+    picnic = _event(world, title="Picnic", day=date(2027, 1, 9), hour=12)
+    url = reverse("calendar_events:answer", args=[picnic.pk, key_of(picnic.start)])
+    response = login(world.satellite_carer).post(
+        url, {"answer": "yes", "adults": "1", "children": [child]}
+    )
+    assert response.status_code == 400
+    assert "Choose children of your own household" in response.content.decode()
+
+
+def test_a_start_with_seconds_is_refused_so_every_date_stays_reachable(clock, world):
+    from django.core.exceptions import ValidationError
+
+    start = london_start(date(2027, 1, 9), 19) + timedelta(microseconds=123456)
+    with pytest.raises(ValidationError) as refused:
+        services.create_event(
+            constellation=world.constellation,
+            by=world.hub_carer,
+            kind=Event.Kind.SOCIAL,
+            title="Quiz",
+            start=start,
+            end=start + timedelta(hours=2),
+        )
+    assert "to the minute" in str(refused.value.message_dict["start"])
+
+
+def test_a_rule_that_never_meets_is_refused_quickly(clock, world):
+    import time
+
+    from django.core.exceptions import ValidationError
+
+    start = london_start(date(2027, 1, 9), 19)
+    began = time.process_time()
+    with pytest.raises(ValidationError) as refused:
+        services.create_event(
+            constellation=world.constellation,
+            by=world.hub_carer,
+            kind=Event.Kind.SOCIAL,
+            title="Never",
+            start=start,
+            end=start + timedelta(hours=2),
+            rule="FREQ=MONTHLY;BYMONTHDAY=9,-23;BYDAY=SA;BYSETPOS=2",
+        )
+    assert "no date" in str(refused.value.message_dict["rule"])
+    # Work, not a timer: dateutil walked eight thousand years before (2 s of CPU).
+    assert time.process_time() - began < 1.0
+
+
+def test_a_social_event_with_people_kept_connected_does_not_become_a_meeting(clock, world):
+    from django.core.exceptions import ValidationError
+
+    person = services.keep_connected(
+        constellation=world.constellation,
+        by=world.liaison,
+        name="Jay",
+        email="jay@example.org",
+        relationship="young_person",
+        consent="Jay agreed by phone",
+        ends_on=date(2027, 12, 31),
+    )
+    social = _event(
+        world,
+        title="Picnic",
+        day=date(2027, 1, 9),
+        invitation=services.Invitation(contacts=(person,)),
+    )
+    with pytest.raises(ValidationError) as refused:
+        services.update_event(social, by=world.hub_carer, kind=Event.Kind.MEETING)
+    assert "kind" in refused.value.message_dict
+    social.refresh_from_db()
+    assert social.kind == Event.Kind.SOCIAL
+
+
+def test_the_months_far_off_are_not_found(clock, world, login):
+    client = login(world.satellite_carer)
+    assert client.get(reverse("calendar_events:month", args=[2100, 12])).status_code == 404
+    assert client.get(reverse("calendar_events:month", args=[2036, 12])).status_code == 200
