@@ -23,6 +23,7 @@ from .. import signals
 from ..models import (
     ALLOWED,
     DECISION_FOR_KIND,
+    NIGHT_ENDS,
     NOT_APPROVED,
     OPEN,
     CrisisReason,
@@ -37,8 +38,9 @@ from .limits import beds_problem, check_planned, check_shape
 
 # A request "now" may start a little in the past (the form took a minute to fill).
 PAST_SLACK = timedelta(minutes=30)
-# An overnight crisis asked before this hour ends the same morning.
-EARLY_MORNING = 6
+# An overnight crisis asked while a night is still running (before the night's end,
+# ``models.NIGHT_ENDS``, 07:00) ends the same morning: it holds that night only.
+EARLY_MORNING = NIGHT_ENDS.hour
 
 
 # --- the lifecycle: a table, and one function that moves along it --------------------
@@ -90,7 +92,7 @@ def crisis_end(start: datetime, reason: str, until: datetime | None = None) -> d
     if reason == CrisisReason.OVERNIGHT:
         # The next morning: the same day's when asked in the small hours.
         local = timezone.localtime(start)
-        morning = local.date() + timedelta(days=0 if local.hour < EARLY_MORNING else 1)
+        morning = local.date() + timedelta(days=0 if local.time() < NIGHT_ENDS else 1)
         return _as_aware(morning, end=True)
     return start + timedelta(hours=4)
 

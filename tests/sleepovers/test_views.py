@@ -1224,3 +1224,24 @@ def test_query_counts_do_not_grow_with_the_requests(login, world):
     grow(world, 190)
     for who, page in COUNTED:
         assert count(who, page) == small[(who, page)], who
+
+
+@pytest.mark.parametrize("hour", [0, 5, 6, 7, 9, 18, 23])
+def test_an_overnight_crisis_holds_one_night_whatever_the_hour_it_is_raised(login, world, hour):
+    """Raised while a night is still running (before 07:00), an overnight crisis ends
+    that morning; raised after, it ends the next morning: one night either way."""
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+
+    today = timezone.localdate()
+    moment = timezone.datetime(
+        today.year, today.month, today.day, hour, 30, tzinfo=ZoneInfo("Europe/London")
+    )
+    with time_machine.travel(moment, tick=False):
+        login(world.satellite_carer).post(
+            url("crisis"), {"crisis_reason": "overnight", "children": [world.child.pk]}
+        )
+        request = Request.objects.get()
+        assert timezone.localtime(request.end).hour == 10
+        assert len(request.nights) == 1
