@@ -88,7 +88,7 @@ bench: install
 # throw-away PostgreSQL database (SQLite refuses the worker's concurrent writes).
 # The calendar's month, week and date pages, the subscription feed and the API's list.
 bench-calendar: install
-	$(BIN)/python bench/calendar.py
+	$(BIN)/python bench/calendar_pages.py
 
 bench-alerts: install
 	BENCH_DATABASE_URL=$${BENCH_DATABASE_URL:?name a throw-away PostgreSQL database} \

@@ -109,8 +109,10 @@ class AttendanceForm(forms.Form):
     def clean(self):
         # A post that carries none of the form's lines is not "nobody came": it is a
         # form that did not come back whole, and what was recorded stays.
-        if self.is_bound and self.lines and not any(
-            f"{line.prefix}-adults" in self.data for line in self.lines
+        if (
+            self.is_bound
+            and self.lines
+            and not any(f"{line.prefix}-adults" in self.data for line in self.lines)
         ):
             raise ValidationError(
                 "The form came back without its lines: nothing was changed. Try again."

@@ -145,6 +145,7 @@ def median_ms(client: Client, url: str, params=None) -> float:
 def measure() -> dict[str, float]:
     from calendar_events import services
     from calendar_events.models import Event
+    from calendar_events.recurrence import key_of
     from people.models import User
 
     today = timezone.localdate()
@@ -163,7 +164,9 @@ def measure() -> dict[str, float]:
         "week (satellite)": median_ms(
             family, reverse("calendar_events:week", kwargs={"day": today})
         ),
-        "a date's page": median_ms(family, reverse("calendar_events:event", args=[one.pk]))
+        "a date's page": median_ms(
+            family, reverse("calendar_events:date", args=[one.pk, key_of(one.start)])
+        )
         if one
         else 0.0,
         "subscription feed": median_ms(
