@@ -251,11 +251,8 @@ def feed_contents(user, *, now: datetime | None = None) -> FeedContents:
     constellations = list(constellations_of(user))
     events = list(
         Event.objects.visible_to(user)
-        .filter(constellation__in=constellations, start__lt=ahead)
-        .filter(
-            Q(rule="", end__gt=past)
-            | (~Q(rule="") & (Q(repeat_until__isnull=True) | Q(repeat_until__gte=first_day)))
-        )
+        .filter(constellation__in=constellations)
+        .dated_between(past, ahead)
         .select_related("constellation")
         .prefetch_related(Prefetch("occurrences", queryset=_changed_rows(), to_attr="changed"))
         .order_by("start", "pk")

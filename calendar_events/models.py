@@ -144,6 +144,29 @@ class EventQuerySet(models.QuerySet):
             | (contact & invited)
         )
 
+    def dated_between(self, first, last):
+        """Events that may have a date overlapping ``first``..``last`` (aware): a single
+        event overlapping them, a series begun before ``last`` whose repeats do not
+        end over a month before ``first`` (a date lasts at most 31 days), or one with
+        a date moved into them. The one narrowing every reader uses before expanding
+        the rules over the window (``recurrence.slots``)."""
+        from datetime import timedelta
+
+        from django.utils import timezone as tz
+
+        return self.filter(
+            Q(rule="", start__lt=last, end__gt=first)
+            | (
+                ~Q(rule="")
+                & Q(start__lt=last)
+                & (
+                    Q(repeat_until__isnull=True)
+                    | Q(repeat_until__gte=tz.localdate(first) - timedelta(days=32))
+                )
+            )
+            | Q(occurrences__start__lt=last, occurrences__end__gt=first)
+        ).distinct()
+
     def kept(self, user):
         """Events whose calendar ``user`` keeps: the hub carers of the constellation,
         its liaison workers and the service's managers (contact sessions only for the

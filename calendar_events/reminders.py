@@ -25,7 +25,6 @@ from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from constellation.clock import LONDON
@@ -59,19 +58,7 @@ def events_between(first: datetime, last: datetime, **filters):
     over a month before ``first``, or a date moved into them. One query when read."""
     return (
         Event.objects.filter(status=Event.Status.SCHEDULED, **filters)
-        .filter(
-            Q(rule="", start__lt=last, end__gt=first)
-            | (
-                ~Q(rule="")
-                & Q(start__lt=last)
-                & (
-                    Q(repeat_until__isnull=True)
-                    | Q(repeat_until__gte=timezone.localdate(first) - timedelta(days=32))
-                )
-            )
-            | Q(occurrences__start__lt=last, occurrences__end__gt=first)
-        )
-        .distinct()
+        .dated_between(first, last)
         .select_related("constellation__service")
         .prefetch_related("invited_households")
     )

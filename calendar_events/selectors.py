@@ -171,18 +171,10 @@ def window(
     constellations = list(constellations_of(user))
     if constellation is not None:
         constellations = [c for c in constellations if c.pk == constellation.pk]
-    events = Event.objects.visible_to(user).filter(constellation__in=constellations)
     events = (
-        events.filter(
-            Q(rule="", start__lt=end, end__gt=start)
-            | (
-                ~Q(rule="")
-                & Q(start__lt=end)
-                & (Q(repeat_until__isnull=True) | Q(repeat_until__gte=first - timedelta(days=32)))
-            )
-            | Q(occurrences__start__lt=end, occurrences__end__gt=start)
-        )
-        .distinct()
+        Event.objects.visible_to(user)
+        .filter(constellation__in=constellations)
+        .dated_between(start, end)
         .select_related("constellation")
     )
     found = expand(events, start, end)
@@ -340,17 +332,8 @@ def next_date(event: Event, now: datetime) -> datetime | None:
 
 def _dated_between(events, start: datetime, end: datetime):
     """``events`` that may have a date overlapping ``start``..``end`` (aware), as
-    ``window`` narrows them (a series' rule is expanded over the window after)."""
-    first_day = start.date()
-    return events.filter(
-        Q(rule="", start__lt=end, end__gt=start)
-        | (
-            ~Q(rule="")
-            & Q(start__lt=end)
-            & (Q(repeat_until__isnull=True) | Q(repeat_until__gte=first_day - timedelta(days=32)))
-        )
-        | Q(occurrences__start__lt=end, occurrences__end__gt=start)
-    ).distinct()
+    ``window`` narrows them (``EventQuerySet.dated_between``)."""
+    return events.dated_between(start, end)
 
 
 @dataclass
