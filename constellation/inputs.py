@@ -31,6 +31,8 @@ class WholeNumberField(forms.IntegerField):
 
 
 def _check_ids(field, values) -> None:
+    if field.to_field_name:
+        return  # chosen by another field (a code): the queryset's lookup decides
     for value in values:
         text = str(value).strip()
         if not (text.isascii() and text.isdigit()) or int(text) > ID_MAX:

@@ -220,3 +220,16 @@ def test_the_months_far_off_are_not_found(clock, world, login):
     client = login(world.satellite_carer)
     assert client.get(reverse("calendar_events:month", args=[2100, 12])).status_code == 404
     assert client.get(reverse("calendar_events:month", args=[2036, 12])).status_code == 200
+
+
+def test_a_choice_of_records_by_code_still_takes_its_code(db):
+    from django.core.exceptions import ValidationError
+
+    from constellation.inputs import RecordChoiceField
+    from delegated_authority.models import Decision
+
+    field = RecordChoiceField(queryset=Decision.objects.all(), to_field_name="code")
+    assert field.clean("haircuts").code == "haircuts"
+    with pytest.raises(ValidationError) as refused:
+        field.clean("no_such_code")
+    assert refused.value.code == "invalid_choice"
