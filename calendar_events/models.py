@@ -16,17 +16,13 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from constellation.models import (
-    Carer,
     Child,
     Constellation,
     Household,
     _managed_service_ids,
+    _own_household_ids,
     _perm_holders,
 )
-
-
-def _own_household_ids(user):
-    return Carer.objects.current().filter(user=user).values("household_id")
 
 
 class KeptConnectedQuerySet(models.QuerySet):

@@ -3,7 +3,6 @@ gets them and the other waits, whether the date's row exists yet or not; a
 cancellation and a new yes at once never put more people on a date than it holds.
 Real threads, each with its own connection and transaction, on PostgreSQL."""
 
-import threading
 import time
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -14,34 +13,11 @@ import time_machine
 from calendar_events import services
 from calendar_events.models import Answer, Event, Occurrence, Rsvp
 from tests import factories as f
+from tests.concurrency import race
 from tests.conftest import build_world
 
 LONDON = ZoneInfo("Europe/London")
 ROUNDS = 5
-
-
-def _race(*calls):
-    """Run the calls at the same moment, each in its own thread and connection."""
-    from django.db import connection
-
-    barrier = threading.Barrier(len(calls))
-    outcomes = [None] * len(calls)
-
-    def run(i, call):
-        try:
-            barrier.wait(timeout=10)
-            outcomes[i] = ("ok", call())
-        except Exception as exc:  # noqa: BLE001 - the outcome is what the test reads
-            outcomes[i] = ("refused", exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return outcomes
 
 
 @pytest.fixture(autouse=True)
@@ -111,7 +87,7 @@ def test_two_households_taking_the_last_places_of_a_date_without_a_row(race_worl
     for round_ in range(ROUNDS):
         when = _date(round_)
         assert not Occurrence.objects.filter(event=event, original_start=when).exists()
-        outcomes = _race(
+        outcomes = race(
             _yes(event, when, world.satellite, 2), _yes(event, when, world.neighbour, 2)
         )
         assert [o[0] for o in outcomes] == ["ok", "ok"], outcomes
@@ -128,7 +104,7 @@ def test_two_households_taking_the_last_place_of_a_date_with_a_row(race_world):
     for round_ in range(ROUNDS):
         when = _date(round_)
         _yes(event, when, carters, 2)()  # the row exists; one place is left
-        outcomes = _race(
+        outcomes = race(
             _yes(event, when, world.satellite, 1), _yes(event, when, world.neighbour, 1)
         )
         assert [o[0] for o in outcomes] == ["ok", "ok"], outcomes
@@ -147,7 +123,7 @@ def test_a_cancellation_and_a_new_yes_at_once_never_overfill_and_keep_the_queue(
         when = _date(round_)
         _yes(event, when, world.satellite, 2)()  # full
         _yes(event, when, world.neighbour, 2)()  # waits first
-        outcomes = _race(_no(event, when, world.satellite), _yes(event, when, carters, 2))
+        outcomes = race(_no(event, when, world.satellite), _yes(event, when, carters, 2))
         assert [o[0] for o in outcomes] == ["ok", "ok"], outcomes
         _, coming, waiting = _on(event, when)
         # Whatever came first, the place freed went to the Brookes, who asked first.
@@ -165,7 +141,7 @@ def test_a_cancellation_and_a_new_yes_at_once_give_the_place_to_the_newcomer(rac
     for round_ in range(ROUNDS):
         when = _date(round_)
         _yes(event, when, world.satellite, 2)()  # full, nobody waiting
-        outcomes = _race(_no(event, when, world.satellite), _yes(event, when, world.neighbour, 2))
+        outcomes = race(_no(event, when, world.satellite), _yes(event, when, world.neighbour, 2))
         assert [o[0] for o in outcomes] == ["ok", "ok"], outcomes
         _, coming, waiting = _on(event, when)
         assert (coming, waiting) == (2, []), round_

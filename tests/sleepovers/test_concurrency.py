@@ -3,13 +3,11 @@ change), is given exactly once; every action on a hub's requests at the same mom
 queues in the one lock order of ``sleepovers/services/beds.py`` and never deadlocks:
 real threads, real transactions, PostgreSQL."""
 
-import threading
 from datetime import timedelta
 
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -20,34 +18,13 @@ from delegated_authority.models import Approval
 from sleepovers import selectors, services
 from sleepovers.models import ALLOWED, Night, Request, Status
 from sleepovers.services import beds as beds_module
+from tests.concurrency import race
 from tests.conftest import build_world
 from tests.factories import child_in
 
 from .helpers import allow_hub, stay
 
 ROUNDS = 10
-
-
-def _race(*calls):
-    """Run the calls at the same moment, each in its own thread and connection."""
-    barrier = threading.Barrier(len(calls))
-    outcomes = [None] * len(calls)
-
-    def run(i, call):
-        try:
-            barrier.wait(timeout=10)
-            outcomes[i] = ("ok", call())
-        except Exception as exc:  # noqa: BLE001 - the outcome is what the test reads
-            outcomes[i] = ("refused", exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return outcomes
 
 
 @pytest.fixture(autouse=True)
@@ -87,7 +64,7 @@ def test_two_hub_carers_accepting_the_last_bed_leave_exactly_one(race_world):
         second = services.create_request(
             by=w.neighbour_carer, kind="planned", children=[w.neighbour_child], start=start, end=end
         )
-        outcomes = _race(
+        outcomes = race(
             lambda r=first: services.accept(r, by=w.hub_carer),
             lambda r=second: services.accept(r, by=w.second_hub_carer),
         )
@@ -110,7 +87,7 @@ def test_an_accept_racing_a_bed_change_never_overbooks(race_world):
         request = services.create_request(
             by=w.satellite_carer, kind="planned", children=[w.child], start=start, end=end
         )
-        outcomes = _race(
+        outcomes = race(
             lambda r=request: services.accept(r, by=w.hub_carer),
             lambda d=start.date(): services.change_beds(  # noqa: B008 - bound per round
                 w.hub, by=w.second_hub_carer, start=d, end=d, beds=0
@@ -141,7 +118,7 @@ def test_many_requests_at_once_never_exceed_the_beds(race_world):
             )
         )
     hub_carers = [w.hub_carer, w.second_hub_carer]
-    outcomes = _race(
+    outcomes = race(
         *[
             (lambda r=r, i=i: services.accept(r, by=hub_carers[i % 2]))
             for i, r in enumerate(requests)
@@ -242,7 +219,7 @@ def test_the_hub_carer_accepting_five_and_declining_five_at_once(mix_world):
     for round_ in range(2):
         first = 3 + round_ * 12
         requests = [_ask(w, w.children[i % 2], first + i) for i in range(10)]
-        outcomes = _race(
+        outcomes = race(
             *[
                 _post(w.hub_carer, r, "accept")
                 if i % 2 == 0
@@ -282,7 +259,7 @@ def test_every_action_at_once_never_fails_nor_overbooks(mix_world):
             requests = [to_accept, to_decline, to_offer, to_take, to_arrive, to_collect]
             requests += [to_cancel, no_show]
 
-            outcomes = _race(
+            outcomes = race(
                 _post(w.hub_carer, to_accept, "accept"),
                 _post(w.second_hub_carer, to_decline, "decline", {"reason": "Full that night"}),
                 _post(
@@ -331,7 +308,7 @@ def test_an_approval_decided_while_the_hub_declines_or_the_family_cancels(race_w
         approvals = [
             Approval.objects.get(subject_type="sleepover", subject_id=r.pk) for r in requests
         ]
-        outcomes = _race(
+        outcomes = race(
             lambda a=approvals[0]: authority.decide_approval(
                 a, by=w.social_worker, approve=True, note="Fine"
             ),
