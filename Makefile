@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: run test test-clock install assets browser lint migrate seed clean bench bench-alerts bench-calendar
+.PHONY: run test test-clock install assets browser lint migrate seed clean bench bench-alerts bench-calendar bench-activity bench-dashboards
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,11 +57,12 @@ test: install assets browser lint
 # the summary names the clocks that failed.
 CLOCK_DAYS ?= 2027-02-10 2027-03-28 2027-10-31 2026-12-31
 CLOCK_HOURS ?= 00:30 09:00 17:30 23:59
-# The modules where stays, crises, covers, limits, reviews and the calendar's
-# reminders are reckoned from now
-# (about 220 tests); pass CLOCK_TESTS=tests/sleepovers for a longer sweep.
+# The modules where stays, crises, covers, limits, reviews, the calendar's reminders
+# and the reminders of regular contact are reckoned from now
+# (about 230 tests); pass CLOCK_TESTS=tests/sleepovers for a longer sweep.
 CLOCK_TESTS ?= tests/sleepovers/test_services.py tests/sleepovers/test_cover_and_limits.py \
-	tests/delegated_authority/test_services.py tests/calendar_events/test_reminders.py
+	tests/delegated_authority/test_services.py tests/calendar_events/test_reminders.py \
+	tests/constellation/test_contact_reminders.py tests/constellation/test_tasks.py
 CLOCK_WORKERS ?= 2
 
 # The first clock builds the test databases afresh (--create-db: never a schema left
@@ -83,12 +84,23 @@ bench: install
 	$(BIN)/python bench/sleepovers.py
 	$(BIN)/python bench/pages.py
 
+# The fostering manager's dashboard at 50 constellations over five years and at a
+# tenth, against a trivial page: builds its own PostgreSQL databases bench_dash_full
+# and bench_dash_tenth (BENCH_POSTGRES_URL names the server); pass ARGS=--reuse to
+# keep them.
+bench-dashboards: install
+	$(BIN)/python bench/dashboards.py $(ARGS)
+
 # From a crisis request to the hub carer's text message, through a real worker:
 # on the embedded filesystem broker, and on Redis when REDIS_URL is set. Needs a
 # throw-away PostgreSQL database (SQLite refuses the worker's concurrent writes).
 # The calendar's month, week and date pages, the subscription feed and the API's list.
 bench-calendar: install
 	$(BIN)/python bench/calendar_pages.py
+
+# The liaison worker's desk and activity feed at 10,000 and 100,000 activity rows.
+bench-activity: install
+	$(BIN)/python bench/activity_feed.py
 
 bench-alerts: install
 	BENCH_DATABASE_URL=$${BENCH_DATABASE_URL:?name a throw-away PostgreSQL database} \

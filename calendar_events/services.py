@@ -48,7 +48,21 @@ def _field(field: str, message: str, code: str = "invalid") -> ValidationError:
     return ValidationError({field: [ValidationError(message, code=code)]})
 
 
-def _record(event: Event, *, by: User | None, verb: str, summary: str, **payload) -> None:
+def _record(
+    event: Event,
+    *,
+    by: User | None,
+    verb: str,
+    summary: str,
+    household: Household | None = None,
+    children=(),
+    **payload,
+) -> None:
+    """The activity record of a change to ``event``: filed under ``household`` (the
+    household that answered; a contact session's one household by default) and
+    ``children`` (those answered for, or who came), for the desk's filters."""
+    if household is None and event.kind == Event.Kind.CONTACT:
+        household = event.invited_households.first()
     record_activity(
         service=event.constellation.service,
         constellation=event.constellation,
@@ -57,6 +71,8 @@ def _record(event: Event, *, by: User | None, verb: str, summary: str, **payload
         target=event,
         summary=summary,
         payload=payload,
+        household=household,
+        children=children,
     )
 
 
@@ -633,6 +649,8 @@ def answer(
             by=by,
             verb="event.answered",
             summary=f"Answered {answer}: {event.title}",
+            household=household,
+            children=children,
             date=key_of(original_start),
         )
         signals.send_answered(rsvp, by=by)
@@ -690,6 +708,12 @@ class Came:
     contact: KeptConnected | None = None
     adults: int = 0
     children: tuple[Child, ...] = ()
+
+
+def _only_household(came: list[Came]) -> Household | None:
+    """The household of the attendance when only one household is recorded."""
+    households = {line.household.pk: line.household for line in came if line.household}
+    return next(iter(households.values())) if len(households) == 1 else None
 
 
 def record_attendance(
@@ -754,6 +778,8 @@ def record_attendance(
             by=by,
             verb="event.attendance",
             summary=f"Recorded who came: {event.title}",
+            household=_only_household(came),
+            children=[child for line in came for child in line.children],
             date=key_of(original_start),
             people=sum(c.adults + len(c.children) for c in came),
         )

@@ -3,6 +3,7 @@ from rest_framework.routers import SimpleRouter
 
 from calendar_events import api as calendar_api
 from constellation import api as constellation_api
+from constellation import contact_api
 from delegated_authority import api as delegated_authority_api
 from notifications import api as notifications_api
 from people import api as people_api
@@ -23,6 +24,8 @@ router.register(
 )
 router.register("notifications", notifications_api.NotificationViewSet, basename="notification")
 router.register("events", calendar_api.EventViewSet, basename="event")
+router.register("check-ins", contact_api.CheckInViewSet, basename="check-in")
+router.register("concerns", contact_api.ConcernViewSet, basename="concern")
 
 # One date of a series, named by its key (20270105T190000Z), changed on its own.
 event_dates = [
@@ -52,6 +55,8 @@ urlpatterns = [
         notifications_api.PushSubscriptionsView.as_view(),
         name="push-subscriptions",
     ),
+    path("activity/", contact_api.ActivityView.as_view(), name="activity"),
+    path("coverage/", contact_api.CoverageView.as_view(), name="coverage"),
     *event_dates,
     *router.urls,
 ]

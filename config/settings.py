@@ -183,6 +183,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "sleepovers.tasks.expire_overdue_requests",
         "schedule": timedelta(minutes=5),
     },
+    # Access that follows placements: a former household's grant ends (and is logged).
+    "constellation-end-former-access": {
+        "task": "constellation.tasks.end_former_access",
+        "schedule": crontab(minute=10, hour="*/6"),
+    },
+    # Check-ins due, follow-ups due or overdue: found by querying, sent once by key.
+    "constellation-contact-reminders": {
+        "task": "constellation.tasks.send_contact_reminders",
+        "schedule": timedelta(minutes=15),
+    },
     "worker-heartbeat": {
         "task": "notifications.tasks.record_heartbeat",
         "schedule": timedelta(minutes=1),
@@ -264,6 +274,10 @@ SMS_LOG_FILE = VAR_DIR / "sms.log"
 # /healthz answers 503 when a due notification has waited longer than this.
 NOTIFICATIONS_MAX_DELAY_SECONDS = env.int("NOTIFICATIONS_MAX_DELAY_SECONDS", default=300)
 
+# --- access that follows placements (issue 11) ----------------------------------
+# After a child moves on, the former household keeps the full record this many days.
+FORMER_CARER_ACCESS_DAYS = env.int("FORMER_CARER_ACCESS_DAYS", default=7)
+
 # --- presentation -------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
@@ -277,6 +291,7 @@ STATICFILES_DIRS = [
     BASE_DIR / "static",
     ("vendor/bootstrap", BASE_DIR / "node_modules" / "bootstrap" / "dist"),
     ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
+    ("vendor/chartjs", BASE_DIR / "node_modules" / "chart.js" / "dist"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include("delegated_authority.urls")),
     path("sleepovers/", include("sleepovers.urls")),
     path("calendar/", include("calendar_events.urls")),
+    path("dashboards/", include("constellation.dashboard_urls")),
     path("notifications/", include("notifications.urls")),
     path("api/v1/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

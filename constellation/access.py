@@ -8,7 +8,9 @@ user may not change is a 403."""
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404
+from django.shortcuts import get_object_or_404
 from guardian.shortcuts import assign_perm, remove_perm
 
 from people.models import ChildRecordAccess
@@ -208,3 +210,177 @@ def get_child_history_for(user, pk) -> Child:
     if not can_audit_child(user, child):
         raise PermissionDenied("Only liaison workers and managers can read a record's history.")
     return child
+
+
+# --- regular contact, concerns, supervision (issue 11) ---------------------------------
+
+
+def can_record_contact(user, constellation: Constellation) -> bool:
+    """Who records check-ins and opens concerns by hand in a constellation: its
+    current hub carers and its liaison workers (not a manager reading, not a
+    satellite carer, not a stand-in covering for the hub)."""
+    if not user.is_authenticated:
+        return False
+    hub_carer = Carer.objects.current().filter(user=user, household__hub_of=constellation).exists()
+    return hub_carer or (
+        LiaisonAssignment.objects.current().filter(user=user, constellation=constellation).exists()
+    )
+
+
+def can_read_contact(user, constellation: Constellation) -> bool:
+    """Who reads a constellation's check-ins, coverage and concerns: its hub carers,
+    liaison workers and the service's managers (``CheckIn.objects.visible_to``)."""
+    return (
+        can_record_contact(user, constellation)
+        or Constellation.objects.filter(pk=constellation.pk)
+        .filter(service__in=_managed_services(user))
+        .exists()
+        or user.is_superuser
+    )
+
+
+def constellations_for_contact(user):
+    """``can_read_contact`` as a queryset: the constellations whose check-ins,
+    coverage and concerns the user reads (where they are a current hub carer or
+    liaison worker, and every constellation of a service they manage). Empty for a
+    satellite carer, a social worker or an anonymous user."""
+    if not user.is_authenticated:
+        return Constellation.objects.none()
+    if user.is_superuser:
+        return Constellation.objects.all()
+    hub = Carer.objects.current().filter(user=user, household__hub_of__isnull=False)
+    liaison = LiaisonAssignment.objects.current().filter(user=user)
+    return Constellation.objects.filter(
+        Q(pk__in=hub.values("household__hub_of"))
+        | Q(pk__in=liaison.values("constellation_id"))
+        | Q(service__in=_managed_services(user))
+    )
+
+
+def _managed_services(user):
+    from .models import _managed_service_ids
+
+    return _managed_service_ids(user)
+
+
+def get_constellation_for_contact(user, pk) -> Constellation:
+    """A constellation whose coverage the user reads: 404 when not visible, 403 for a
+    member who does not read check-ins (a satellite carer)."""
+    constellation = get_constellation_for(user, pk)
+    if not can_read_contact(user, constellation):
+        raise PermissionDenied("Only the hub carers and liaison workers see check-ins.")
+    return constellation
+
+
+def get_household_for_contact(user, pk) -> tuple[Household, Constellation]:
+    """A satellite household the user may record a check-in with (or open a concern
+    about), and the constellation it is an active member of now. 404 when the
+    household is not visible; 403 when visible but the user is not a hub carer or
+    liaison worker of its constellation, or it is not an active satellite now."""
+    household = get_household_for(user, pk)
+    membership = (
+        ConstellationMembership.objects.filter(
+            household=household, status=ConstellationMembership.Status.ACTIVE
+        )
+        .select_related("constellation__service", "constellation__hub")
+        .first()
+    )
+    if membership is None:
+        raise PermissionDenied(f"{household} is not an active satellite household now.")
+    if not can_record_contact(user, membership.constellation):
+        raise PermissionDenied("Only the hub carers and liaison workers record check-ins.")
+    return household, membership.constellation
+
+
+def get_check_in_for(user, pk):
+    """A check-in the user may read (``CheckIn.objects.visible_to``), else 404."""
+    from .models import CheckIn
+
+    check_in = (
+        CheckIn.objects.visible_to(user)
+        .select_related("household", "constellation", "recorded_by")
+        .filter(pk=pk)
+        .first()
+    )
+    if check_in is None:
+        raise Http404("No such check-in.")
+    return check_in
+
+
+def get_follow_up_to_resolve(user, pk):
+    """A follow-up the user may resolve: 404 when its check-in is not visible; 403
+    unless the user is the person it was given to, or a hub carer or liaison worker
+    of its constellation."""
+    from .models import FollowUp
+
+    follow_up = (
+        FollowUp.objects.visible_to(user)
+        .select_related("check_in__household", "check_in__constellation", "assigned_to")
+        .filter(pk=pk)
+        .first()
+    )
+    if follow_up is None:
+        raise Http404("No such follow-up.")
+    if follow_up.assigned_to_id != user.pk and not can_record_contact(
+        user, follow_up.check_in.constellation
+    ):
+        raise PermissionDenied("Only the hub carers and liaison workers resolve follow-ups.")
+    return follow_up
+
+
+def get_concern_for(user, pk):
+    """A concern the user may read (hub carers, liaison workers, managers), else 404."""
+    from .models import Concern
+
+    concern = (
+        Concern.objects.visible_to(user)
+        .select_related("household", "constellation__service", "opened_by", "closed_by")
+        .filter(pk=pk)
+        .first()
+    )
+    if concern is None:
+        raise Http404("No such concern.")
+    return concern
+
+
+def get_concern_to_close(user, pk):
+    """A concern the user may close: the constellation's liaison workers and the
+    service's managers (403 for a hub carer, who reads it)."""
+    concern = get_concern_for(user, pk)
+    if not can_manage_constellation(user, concern.constellation):
+        raise PermissionDenied("Only the liaison worker closes a concern.")
+    return concern
+
+
+def get_carer_to_supervise(user, pk) -> Carer:
+    """A current carer the user may write a supervision note about: 404 when not
+    visible; 403 unless the user manages the carer's constellation (its liaison
+    workers, the service's managers)."""
+    carer = get_carer_for_manager(user, pk)
+    if carer.ended_on is not None:
+        raise PermissionDenied(f"{carer.user} is no longer a carer.")
+    return carer
+
+
+def get_desk_for(user) -> None:
+    """The desk (queue and activity feed) is the liaison workers' and managers' page:
+    403 for anyone who manages no constellation."""
+    if not user.is_authenticated or not Constellation.objects.managed_by(user).exists():
+        raise PermissionDenied("The desk is for liaison workers and fostering managers.")
+
+
+def dashboard_constellations(user):
+    """The constellations whose dashboards ``user`` reads: a fostering manager's whole
+    service, a liaison worker's own constellations (``Constellation.objects.managed_by``).
+    Raises PermissionDenied (403) for anyone else: carers never reach dashboards or
+    exports (issue 12)."""
+    found = Constellation.objects.managed_by(user) if user.is_authenticated else None
+    if found is None or not found.exists():
+        raise PermissionDenied("Dashboards are for liaison workers and fostering managers.")
+    return found.select_related("service").order_by("name", "pk")
+
+
+def get_dashboard_constellation(user, pk: int) -> Constellation:
+    """One constellation of ``user``'s dashboards, or 404 (another constellation or
+    another fostering service). 403 for users with no dashboards at all."""
+    return get_object_or_404(dashboard_constellations(user), pk=pk)

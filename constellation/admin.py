@@ -11,13 +11,18 @@ from . import services
 from .models import (
     Activity,
     Carer,
+    CheckIn,
     Child,
+    Concern,
     Constellation,
     ConstellationMembership,
+    FollowUp,
+    FormerHouseholdAccess,
     FosteringService,
     Household,
     LiaisonAssignment,
     Placement,
+    PlanningMeeting,
 )
 
 
@@ -98,5 +103,37 @@ class PlacementAdmin(ReadOnlyAdmin):
 
 @admin.register(Activity)
 class ActivityAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "verb", "summary", "actor", "constellation"]
-    list_filter = ["verb", "service"]
+    list_display = ["created_at", "kind", "verb", "summary", "actor", "constellation"]
+    list_filter = ["kind", "service"]
+
+
+# Regular contact: read-only here; recorded and closed through the product's pages.
+# Supervision notes are not in the admin at all: only liaison workers and managers
+# read them, in the product.
+
+
+@admin.register(CheckIn)
+class CheckInAdmin(ReadOnlyAdmin):
+    list_display = ["occurred_at", "household", "method", "made", "concern_level"]
+    list_filter = ["method", "made", "concern_level"]
+
+
+@admin.register(FollowUp)
+class FollowUpAdmin(ReadOnlyAdmin):
+    list_display = ["action", "due_on", "assigned_to", "resolved_at"]
+
+
+@admin.register(Concern)
+class ConcernAdmin(HistoryReadOnly):
+    list_display = ["opened_at", "household", "source", "status", "closed_at"]
+    list_filter = ["status", "source"]
+
+
+@admin.register(PlanningMeeting)
+class PlanningMeetingAdmin(ReadOnlyAdmin):
+    list_display = ["held_on", "constellation", "attendees"]
+
+
+@admin.register(FormerHouseholdAccess)
+class FormerHouseholdAccessAdmin(ReadOnlyAdmin):
+    list_display = ["child_id", "household", "moved_on", "ends_on", "ended_at"]

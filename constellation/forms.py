@@ -14,10 +14,15 @@ from people.models import StaffRole, User
 
 from .models import (
     CHILD_NOTES_MAX,
+    MOVES_ON,
     Carer,
     Child,
     ConstellationMembership,
     Household,
+    MoveKind,
+    Placement,
+    PlanningMeeting,
+    SupervisionNote,
     date_of_birth_problem,
 )
 
@@ -48,6 +53,35 @@ def _not_in_future(value: date | None, what: str) -> None:
         raise forms.ValidationError(f"{what} cannot be in the future.")
 
 
+def _day(label: str, *, help_text: str = "", required: bool = True) -> forms.DateField:
+    """A calendar day typed on a page (``YYYY-MM-DD`` from the date picker), today by
+    default; the form's ``clean_<field>`` says which days it takes."""
+    return forms.DateField(
+        label=label,
+        required=required,
+        initial=timezone.localdate,
+        widget=DateInput(),
+        help_text=help_text,
+        error_messages={
+            "required": f"Give the {label[0].lower()}{label[1:]}.",
+            "invalid": "Give a date, for example 2026-03-14.",
+        },
+    )
+
+
+def _text(
+    label: str, max_length: int, *, missing: str, rows: int = 3, help_text: str = ""
+) -> forms.CharField:
+    """A required text (stripped); empty or only spaces is refused with ``missing``."""
+    return forms.CharField(
+        label=label,
+        max_length=max_length,
+        help_text=help_text,
+        widget=forms.Textarea(attrs={"rows": rows}),
+        error_messages={"required": missing},
+    )
+
+
 def _notes(label: str, help_text: str = "") -> forms.CharField:
     return forms.CharField(
         label=label,
@@ -60,7 +94,10 @@ def _notes(label: str, help_text: str = "") -> forms.CharField:
 
 def _reason(label: str = "Reason", max_length: int = REASON_MAX) -> forms.CharField:
     return forms.CharField(
-        label=label, max_length=max_length, widget=forms.Textarea(attrs={"rows": 3})
+        label=label,
+        max_length=max_length,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Give the reason."},
     )
 
 
@@ -149,12 +186,38 @@ class CarerForm(forms.Form):
         self.helper = helper("Add carer and send invitation")
 
 
+LEFT, DEREGISTERED = "left", "deregistered"
+
+
 class EndCarerForm(forms.Form):
-    reason = _reason("Why the carer is leaving", Carer._meta.get_field("end_reason").max_length)
+    """A carer leaves the household, or is de-registered as a foster carer, on a day
+    (not in the future; the service refuses a day before they started)."""
+
+    ending = forms.ChoiceField(
+        label="What happened",
+        choices=[
+            (LEFT, "The carer leaves the household"),
+            (DEREGISTERED, "The carer is de-registered as a foster carer (approval ended)"),
+        ],
+        initial=LEFT,
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": "Choose whether the carer left or was de-registered."},
+    )
+    on = _day("Date", help_text="The day their role ended.")
+    reason = _reason("Reason", Carer._meta.get_field("end_reason").max_length)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = helper("End this carer's role", danger=True)
+
+    def clean_on(self):
+        on = self.cleaned_data["on"]
+        _not_in_future(on, "The date")
+        return on
+
+    @property
+    def deregistered(self) -> bool:
+        return self.cleaned_data.get("ending") == DEREGISTERED
 
 
 # --- memberships --------------------------------------------------------------------------
@@ -166,6 +229,19 @@ class ProposeMembershipForm(forms.Form):
         empty_label="Choose a household",
         help_text="Satellite households of the service that are not in or proposed to "
         "a constellation.",
+        error_messages={
+            "required": "Choose the household to propose.",
+            "invalid_choice": "Choose a satellite household of this fostering service that "
+            "is not in or proposed to a constellation.",
+        },
+    )
+    planning_meeting = RecordChoiceField(
+        label="From the planning meeting",
+        queryset=PlanningMeeting.objects.none(),
+        required=False,
+        empty_label="Not from a planning meeting",
+        help_text="The shared planning meeting of this constellation that proposed it.",
+        error_messages={"invalid_choice": "Choose a planning meeting of this constellation."},
     )
     reason = forms.CharField(
         label="Why it is proposed",
@@ -174,18 +250,83 @@ class ProposeMembershipForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
-    def __init__(self, *args, households, **kwargs):
+    def __init__(self, *args, households, meetings=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["household"].queryset = households
+        field = self.fields["planning_meeting"]
+        field.queryset = meetings if meetings is not None else PlanningMeeting.objects.none()
+        field.label_from_instance = meeting_label
         self.helper = helper("Propose household")
 
 
+def meeting_label(meeting: PlanningMeeting) -> str:
+    attendees = meeting.attendees if len(meeting.attendees) <= 60 else meeting.attendees[:57] + "…"
+    return f"{meeting.held_on:%-d %B %Y} ({attendees})"
+
+
+class PlanningMeetingForm(forms.Form):
+    """A shared planning meeting held on a day (not in the future): who attended and
+    what it decided."""
+
+    held_on = _day("Date of the meeting")
+    attendees = _text(
+        "Who attended",
+        PlanningMeeting._meta.get_field("attendees").max_length,
+        missing="Say who attended.",
+        rows=2,
+        help_text="Names and roles, for example “Sam Hill (liaison), the Ashfords, the hub "
+        "carers”.",
+    )
+    decisions = _text(
+        "What it decided",
+        PlanningMeeting._meta.get_field("decisions").max_length,
+        missing="Say what the meeting decided.",
+        rows=5,
+        help_text="Which households are proposed to join, and anything else agreed.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = helper("Record the meeting")
+
+    def clean_held_on(self):
+        held_on = self.cleaned_data["held_on"]
+        _not_in_future(held_on, "The meeting's date")
+        return held_on
+
+
+class ActivateMembershipForm(forms.Form):
+    """The day a proposed household joins (not in the future; the service refuses a
+    day before it was proposed)."""
+
+    joined_on = _day("Date it joined", help_text="Today, or the day the household joined.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = helper("Activate membership")
+
+    def clean_joined_on(self):
+        joined_on = self.cleaned_data["joined_on"]
+        _not_in_future(joined_on, "The date it joined")
+        return joined_on
+
+
 class MembershipReasonForm(forms.Form):
+    """A household withdraws or leaves on a day (not in the future; the service refuses
+    a day before it was proposed or joined), for a reason."""
+
+    on = _day("Date")
     reason = _reason()
 
-    def __init__(self, *args, submit_label: str, **kwargs):
+    def __init__(self, *args, submit_label: str, date_label: str = "Date", **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["on"].label = date_label
         self.helper = helper(submit_label, danger=True)
+
+    def clean_on(self):
+        on = self.cleaned_data["on"]
+        _not_in_future(on, "The date")
+        return on
 
 
 def proposable_households(households):
@@ -288,36 +429,49 @@ class ChildCreateForm(ChildForm):
         return cleaned
 
 
-MOVED_ON = "moved_on"
-
-
 class MoveChildForm(forms.Form):
-    to = forms.ChoiceField(
-        label="Moves to",
-        help_text="Another household of the service, or moved on from the service's care "
-        "(permanence, home to birth family, adoption, leaving care).",
+    """A child's move: why (``MoveKind``), when, and for a planned move or a
+    disruption the new household (one the user oversees, of the child's service)."""
+
+    kind = forms.ChoiceField(
+        label="Kind of move",
+        choices=MoveKind.choices,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choose the kind of move.",
+            "invalid_choice": "Choose the kind of move.",
+        },
     )
-    reason = _reason("Reason for the move", 200)
-    on = forms.DateField(label="Date of the move", widget=DateInput())
+    to = RecordChoiceField(
+        label="New household",
+        queryset=Household.objects.none(),
+        required=False,
+        empty_label="No new household (the child moves on from care)",
+        help_text="Only for a planned move or a disruption.",
+        error_messages={
+            "invalid_choice": "Choose a household of the service that you oversee, other "
+            "than the one the child lives in."
+        },
+    )
+    on = forms.DateField(
+        label="Date of the move",
+        widget=DateInput(),
+        initial=timezone.localdate,
+        error_messages={
+            "required": "Give the date of the move.",
+            "invalid": "Give a date, for example 2026-03-14.",
+        },
+    )
+    reason = _reason("Reason for the move", Placement._meta.get_field("reason_for_move").max_length)
+
+    field_order = ["kind", "to", "on", "reason"]
 
     def __init__(self, *args, child: Child, destinations, **kwargs):
         super().__init__(*args, **kwargs)
         self.child = child
-        self.destinations = destinations
-        self.fields["to"].choices = [
-            ("", "Choose where the child goes"),
-            (MOVED_ON, "Moved on from the service's care"),
-            *[(str(h.pk), f"{h.name} ({h.get_kind_display()})") for h in destinations],
-        ]
-        self.fields["on"].initial = timezone.localdate()
+        self.fields["to"].queryset = destinations
+        self.fields["to"].label_from_instance = lambda h: f"{h.name} ({h.get_kind_display()})"
         self.helper = helper("Record the move")
-
-    def clean_to(self) -> Household | None:
-        value = self.cleaned_data["to"]
-        if value == MOVED_ON:
-            return None
-        # ChoiceField has already checked that the value is one of the choices offered.
-        return next(h for h in self.destinations if str(h.pk) == value)
 
     def clean_on(self):
         on = self.cleaned_data["on"]
@@ -325,3 +479,44 @@ class MoveChildForm(forms.Form):
         if on < self.child.date_of_birth:
             raise forms.ValidationError("The move cannot be before the child was born.")
         return on
+
+    def clean(self):
+        cleaned = super().clean()
+        kind, to = cleaned.get("kind"), cleaned.get("to")
+        if kind in MOVES_ON and to is not None:
+            self.add_error(
+                "to",
+                f"{MoveKind(kind).label} takes the child on from care: leave the new "
+                "household empty.",
+            )
+        elif kind and kind not in MOVES_ON and to is None and "to" not in self.errors:
+            self.add_error("to", "Choose the new household for a planned move or a disruption.")
+        return cleaned
+
+    @property
+    def moves_on(self) -> bool:
+        return self.cleaned_data.get("kind") in MOVES_ON
+
+
+# --- supervision ------------------------------------------------------------------------
+
+
+class SupervisionNoteForm(forms.Form):
+    """A liaison worker's note of a supervision held on a day (not in the future)."""
+
+    supervised_on = _day("Date of the supervision")
+    note = _text(
+        "Note",
+        SupervisionNote._meta.get_field("note").max_length,
+        missing="Write the supervision note.",
+        rows=8,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = helper("Save the note")
+
+    def clean_supervised_on(self):
+        day = self.cleaned_data["supervised_on"]
+        _not_in_future(day, "The supervision's date")
+        return day

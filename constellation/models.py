@@ -13,6 +13,8 @@ from guardian.models import UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
 MIN_SATELLITES = 6
+# The longest a constellation may set between contacts before a household is red.
+MAX_CONTACT_DAYS = 90
 MAX_SATELLITES = 10
 
 # A child's record: the bounds every form and API endpoint applies.
@@ -91,8 +93,13 @@ def _covered_by(user):
     )
 
 
-def _households_of(constellations, *, include_past: bool = False):
-    """Ids of the hub and member households of the given constellations."""
+def _households_of(constellations, *, include_past: bool = False, field: str = "pk"):
+    """A filter on ``field`` (a household's ``pk``, or a ``household`` foreign key of
+    another model): the hub and member households of the given constellations.
+
+    Filtering another model's ``household`` this way, rather than through
+    ``Household.objects.filter(...)``, keeps the visibility queries one subquery
+    shallower: SQLite refuses a query nested too deep ("parser stack overflow")."""
     statuses = (
         list(ConstellationMembership.Status)
         if include_past
@@ -102,7 +109,20 @@ def _households_of(constellations, *, include_past: bool = False):
         constellation__in=constellations, status__in=statuses
     ).values("household_id")
     hubs = Constellation.objects.filter(pk__in=constellations, hub__isnull=False).values("hub_id")
-    return Q(pk__in=members) | Q(pk__in=hubs)
+    return Q(**{f"{field}__in": members}) | Q(**{f"{field}__in": hubs})
+
+
+def _kept_connected_children(constellations):
+    """Ids of the children who moved on and are kept connected (consent in force) by
+    the given constellations: their hub carers and liaison workers keep the record."""
+    from django.apps import apps
+
+    kept = apps.get_model("calendar_events", "KeptConnected")
+    return (
+        kept.objects.current()
+        .filter(constellation__in=constellations, child__isnull=False)
+        .values("child_id")
+    )
 
 
 class ConstellationQuerySet(models.QuerySet):
@@ -170,6 +190,16 @@ class Constellation(models.Model):
         related_name="hub_of",
         limit_choices_to={"kind": "hub"},
     )
+    contact_amber_days = models.PositiveSmallIntegerField(
+        default=10,
+        help_text="A household is amber when more days than this have passed since the "
+        "last contact made with it.",
+    )
+    contact_red_days = models.PositiveSmallIntegerField(
+        default=14,
+        help_text="A household is red when more days than this have passed since the "
+        "last contact made with it.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = ConstellationQuerySet.as_manager()
@@ -179,7 +209,13 @@ class Constellation(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["service", "name"], name="constellation_name_per_service"
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(contact_amber_days__gte=1)
+                & Q(contact_red_days__gt=models.F("contact_amber_days"))
+                & Q(contact_red_days__lte=MAX_CONTACT_DAYS),
+                name="contact_thresholds_in_order",
+            ),
         ]
         permissions = [
             ("view_constellation_members", "See the constellation, its households and events"),
@@ -424,6 +460,9 @@ class Carer(models.Model):
     started_on = models.DateField(default=timezone.localdate)
     ended_on = models.DateField(null=True, blank=True)
     end_reason = models.CharField(max_length=200, blank=True)
+    deregistered = models.BooleanField(
+        default=False, help_text="The carer's approval as a foster carer ended (de-registration)."
+    )
 
     objects = CarerQuerySet.as_manager()
 
@@ -477,6 +516,14 @@ class ConstellationMembership(models.Model):
     joined_on = models.DateField(null=True, blank=True)
     ended_on = models.DateField(null=True, blank=True)
     reason = models.TextField(blank=True, help_text="Why it was proposed, withdrawn or ended.")
+    planning_meeting = models.ForeignKey(
+        "PlanningMeeting",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="proposals",
+        help_text="The shared planning meeting that proposed the household.",
+    )
 
     history = HistoricalRecords()
     objects = MembershipQuerySet.as_manager()
@@ -496,43 +543,68 @@ class ConstellationMembership(models.Model):
 
 
 class ChildQuerySet(models.QuerySet):
+    @staticmethod
+    def _full_record_filter(user) -> Q:
+        """The one rule of who sees a child's full record (for an authenticated user
+        who is not a superuser), as a filter on children:
+
+        - the service's managers: every child of the service;
+        - the child's social worker;
+        - the carers of the household the child lives in;
+        - those who see a constellation's children in full (its hub carers, a
+          stand-in while it covers, its liaison workers): the children living in its
+          hub and active member households; liaison workers also those living in
+          households that were ever members (they keep managing them);
+        - access follows placements (issue 11): after a move, the former household's
+          carers, and those who saw that household's children in full, keep the
+          record while the grant (``FormerHouseholdAccess``) is in force: until the
+          end of its last London day (``FORMER_CARER_ACCESS_DAYS`` after the move),
+          read here, so it ends on time whether or not the daily task has run;
+        - a child kept connected by a constellation (``calendar_events.KeptConnected``,
+          consent in force: not withdrawn, last day not passed) stays with the hub
+          carers and liaison workers of that constellation.
+
+        Nothing else: a liaison worker does not keep every child ever placed in the
+        constellation (the access log, ``auditable_by``, still reads past placements)."""
+        full = Constellation.objects.with_full_child_records_for(user).values("pk")
+        managed = Constellation.objects.managed_by(user).values("pk")
+        own = _own_household_ids(user)
+        former = FormerHouseholdAccess.objects.in_force().filter(
+            Q(household__in=own)
+            | _households_of(full, field="household")
+            | _households_of(managed, include_past=True, field="household")
+        )
+        return (
+            Q(service__in=_managed_service_ids(user))
+            | Q(social_worker=user)
+            | Q(household__in=own)
+            | _households_of(full, field="household")
+            | _households_of(managed, include_past=True, field="household")
+            | Q(pk__in=former.values("child_id"))
+            | Q(pk__in=_kept_connected_children(full))
+        )
+
     def full_records_for(self, user):
-        """Children whose full record (needs, allergies, medication, contacts) the user may see."""
+        """Children whose full record (needs, allergies, medication, contacts) the user
+        may see now (``_full_record_filter``). "Now" is London's today for the dated
+        grants. One query."""
         if not user.is_authenticated:
             return self.none()
         if user.is_superuser:
             return self.all()
-        full = Constellation.objects.with_full_child_records_for(user).values("pk")
-        managed = Constellation.objects.managed_by(user).values("pk")
-        households = Household.objects.filter(
-            _households_of(full) | _households_of(managed, include_past=True)
-        ).values("pk")
-        past_in_managed = Placement.objects.filter(
-            household__in=Household.objects.filter(_households_of(managed, include_past=True))
-        ).values("child_id")
-        return self.filter(
-            Q(service__in=_managed_service_ids(user))
-            | Q(social_worker=user)
-            | Q(household__in=_own_household_ids(user))
-            | Q(household__in=households)
-            | Q(pk__in=past_in_managed)
-        )
+        return self.filter(self._full_record_filter(user))
 
     def visible_to(self, user):
-        """Children the user may see at all: in full, or (another household's child in
-        the user's constellation) as preferred name and age only."""
+        """Children the user may see at all: in full, or (a child placed in a hub or
+        active member household of a constellation the user sees) as preferred name
+        and age only. Another service's children never."""
         if not user.is_authenticated:
             return self.none()
         if user.is_superuser:
             return self.all()
         viewable = Constellation.objects.visible_to(user).values("pk")
-        shared = Q(
-            household__in=Household.objects.filter(_households_of(viewable)).values("pk"),
-            status=Child.Status.PLACED,
-        )
-        return self.filter(
-            shared | Q(pk__in=self.model.objects.full_records_for(user).values("pk"))
-        )
+        shared = _households_of(viewable, field="household") & Q(status=Child.Status.PLACED)
+        return self.filter(shared | self._full_record_filter(user))
 
     def placed_in(self, constellations):
         """Children placed now in a hub or active member household of the constellations."""
@@ -642,6 +714,21 @@ class Child(models.Model):
         return self.age_on(timezone.localdate())
 
 
+class MoveKind(models.TextChoices):
+    """Why a placement ended: the words of the service's placement-moves return."""
+
+    PLANNED = "planned", "Planned move"
+    DISRUPTION = "disruption", "Disruption (the placement ended unplanned)"
+    PERMANENCE = "permanence", "Permanence (special guardianship, long-term match)"
+    RETURN_HOME = "return_home", "Return home to the birth family"
+    ADOPTION = "adoption", "Adoption"
+    LEAVING_CARE = "leaving_care", "Leaving care"
+
+
+# Moves that take a child on from care in the service (no new household).
+MOVES_ON = (MoveKind.PERMANENCE, MoveKind.RETURN_HOME, MoveKind.ADOPTION, MoveKind.LEAVING_CARE)
+
+
 class Placement(models.Model):
     """Where a child lived, from a date until a date, and why the move happened."""
 
@@ -650,6 +737,7 @@ class Placement(models.Model):
     started_on = models.DateField(default=timezone.localdate)
     ended_on = models.DateField(null=True, blank=True)
     reason_for_move = models.CharField(max_length=200, blank=True)
+    move_kind = models.CharField(max_length=14, choices=MoveKind.choices, blank=True)
 
     class Meta:
         ordering = ["-started_on", "-pk"]
@@ -663,8 +751,63 @@ class Placement(models.Model):
         return f"Child {self.child_id} at {self.household} from {self.started_on}"
 
 
+class ActivityKind(models.TextChoices):
+    """What an activity row is about: the first word of its verb, and the filter of
+    the liaison worker's activity feed (issue 11)."""
+
+    REQUEST = "request", "Requests and answers"
+    STAY = "stay", "Stays"
+    EVENT = "event", "Events"
+    CHECK_IN = "check_in", "Check-ins"
+    CONCERN = "concern", "Concerns"
+    APPROVAL = "approval", "Approvals and delegated authority"
+    MEMBERSHIP = "membership", "Memberships and carers"
+    PLACEMENT = "placement", "Children and placements"
+    OTHER = "other", "Other"
+
+
+# The verb (or its first word) → the kind it is filed under.
+VERB_KINDS = {
+    "sleepover": ActivityKind.REQUEST,
+    "sleepover.arrived": ActivityKind.STAY,
+    "sleepover.collected": ActivityKind.STAY,
+    "sleepover.did_not_arrive": ActivityKind.STAY,
+    "sleepover.temporary_arranged": ActivityKind.STAY,
+    "sleepover.temporary_ended": ActivityKind.STAY,
+    "hub": ActivityKind.REQUEST,
+    "hub.set": ActivityKind.MEMBERSHIP,
+    "event": ActivityKind.EVENT,
+    "check_in": ActivityKind.CHECK_IN,
+    "follow_up": ActivityKind.CHECK_IN,
+    "concern": ActivityKind.CONCERN,
+    "approval": ActivityKind.APPROVAL,
+    "agreement": ActivityKind.APPROVAL,
+    "membership": ActivityKind.MEMBERSHIP,
+    "carer": ActivityKind.MEMBERSHIP,
+    "household": ActivityKind.MEMBERSHIP,
+    "liaison": ActivityKind.MEMBERSHIP,
+    "planning_meeting": ActivityKind.MEMBERSHIP,
+    "constellation": ActivityKind.MEMBERSHIP,
+    "child": ActivityKind.PLACEMENT,
+    "access": ActivityKind.PLACEMENT,
+    "kept_connected": ActivityKind.PLACEMENT,
+}
+
+
+def kind_of_verb(verb: str) -> str:
+    """The ActivityKind of a verb such as "sleepover.accepted": the verb's own entry,
+    else its first word's, else OTHER."""
+    return VERB_KINDS.get(verb, VERB_KINDS.get(verb.split(".", 1)[0], ActivityKind.OTHER))
+
+
 class ActivityQuerySet(models.QuerySet):
     def visible_to(self, user):
+        """The liaison workers of the constellation and the service's managers: the
+        activity record is the service's view of a constellation, never a carer's."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self.all()
         return self.filter(
             Q(constellation__in=Constellation.objects.managed_by(user))
             | Q(service__in=_managed_service_ids(user))
@@ -673,16 +816,22 @@ class ActivityQuerySet(models.QuerySet):
 
 class Activity(models.Model):
     """The activity record: every service writes one row when something happens,
-    in the same transaction as the change. Summaries carry no child's full name."""
+    in the same transaction as the change. Summaries carry no child's full name.
+    ``household`` and ``children`` say whom it concerns, for the feed's filters."""
 
     service = models.ForeignKey(FosteringService, on_delete=models.PROTECT, related_name="+")
     constellation = models.ForeignKey(
         Constellation, on_delete=models.PROTECT, null=True, blank=True, related_name="activity"
     )
+    household = models.ForeignKey(
+        Household, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    children = models.ManyToManyField(Child, blank=True, related_name="+")
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     verb = models.CharField(max_length=60, db_index=True)
+    kind = models.CharField(max_length=12, choices=ActivityKind.choices, default=ActivityKind.OTHER)
     target_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
     target_id = models.PositiveBigIntegerField()
     summary = models.CharField(max_length=200)
@@ -694,7 +843,366 @@ class Activity(models.Model):
     class Meta:
         ordering = ["-created_at", "-pk"]
         verbose_name_plural = "activity"
-        indexes = [models.Index(fields=["constellation", "-created_at"])]
+        indexes = [
+            models.Index(fields=["constellation", "-created_at", "-id"], name="activity_feed"),
+            models.Index(
+                fields=["constellation", "kind", "-created_at", "-id"], name="activity_feed_kind"
+            ),
+            models.Index(fields=["household", "-created_at", "-id"], name="activity_household"),
+            models.Index(fields=["service", "-created_at", "-id"], name="activity_service"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.verb}: {self.summary}"
+
+
+# --- regular contact: check-ins, follow-ups, concerns (DOMAIN.md workflow 5) ----------
+
+
+def _sees_contact_records(user) -> Q:
+    """Constellations whose check-ins and concerns the user reads: the hub carers and
+    liaison workers (who hold the full child records by permission) and the service's
+    managers. Not satellite carers, not a stand-in covering for the hub."""
+    return Q(constellation__in=_perm_holders(user, "view_child_records")) | Q(
+        constellation__service__in=_managed_service_ids(user)
+    )
+
+
+class CheckInQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        return self.filter(_sees_contact_records(user))
+
+    def made(self):
+        """Contacts made (an attempt that reached nobody does not count)."""
+        return self.filter(made=True)
+
+
+class CheckIn(models.Model):
+    """A contact of the hub carer (or the liaison worker) with a satellite household:
+    how it went, and how worried they are. An attempt is recorded too, but only a
+    contact made resets the household's clock."""
+
+    class Method(models.TextChoices):
+        VISIT = "visit", "Visit"
+        PHONE = "phone", "Phone call"
+        VIDEO = "video", "Video call"
+        MESSAGE = "message", "Message"
+        EVENT = "event", "At an event"
+        HUB = "hub", "At the hub"
+
+    class Level(models.TextChoices):
+        NONE = "none", "No concern"
+        LOW = "low", "Low"
+        MEDIUM = "medium", "Medium"
+        HIGH = "high", "High"
+
+    constellation = models.ForeignKey(
+        Constellation, on_delete=models.PROTECT, related_name="check_ins"
+    )
+    household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="check_ins")
+    occurred_at = models.DateTimeField(help_text="When the contact happened (not in the future).")
+    method = models.CharField(max_length=8, choices=Method.choices)
+    made = models.BooleanField(
+        default=True, help_text="Contact was made (unticked: only attempted)."
+    )
+    participants = models.CharField(max_length=200, blank=True, help_text="Who took part.")
+    note = models.CharField(max_length=1000, blank=True)
+    concern_level = models.CharField(max_length=6, choices=Level.choices, default=Level.NONE)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    objects = CheckInQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-occurred_at", "-pk"]
+        indexes = [
+            models.Index(fields=["household", "made", "-occurred_at"]),
+            # The dashboards' check-ins by constellation and month.
+            models.Index(fields=["constellation", "occurred_at"], name="check_in_when"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_method_display()} with {self.household} on {self.occurred_at:%Y-%m-%d}"
+
+
+class FollowUpQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(check_in__in=CheckIn.objects.visible_to(user))
+
+    def open(self):
+        return self.filter(resolved_at__isnull=True)
+
+    def overdue(self, today: date):
+        return self.open().filter(due_on__lt=today)
+
+
+class FollowUp(models.Model):
+    """Something to do after a check-in, by a date, by someone; then how it ended."""
+
+    check_in = models.ForeignKey(CheckIn, on_delete=models.PROTECT, related_name="follow_ups")
+    action = models.CharField(max_length=300)
+    due_on = models.DateField()
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="follow_ups"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    resolution = models.CharField(max_length=500, blank=True)
+
+    objects = FollowUpQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_on", "pk"]
+        indexes = [models.Index(fields=["resolved_at", "due_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.action} by {self.due_on}"
+
+
+class ConcernQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        return self.filter(_sees_contact_records(user))
+
+    def open(self):
+        return self.filter(status=Concern.Status.OPEN)
+
+
+class Concern(models.Model):
+    """ "This placement may be at risk": opened by a rule (a check-in at high concern,
+    repeated crisis requests, a crisis request the hub could not meet, a temporary
+    placement after a disruption) or by hand, and open until the liaison worker
+    records what was done (DOMAIN.md workflow 5; issue 11)."""
+
+    class Source(models.TextChoices):
+        HIGH_CHECK_IN = "high_check_in", "A check-in at high concern"
+        REPEATED_CRISES = "repeated_crises", "Three or more crisis requests in 30 days"
+        CRISIS_NOT_MET = "crisis_not_met", "A crisis request declined or not answered"
+        DISRUPTION = "disruption", "A temporary placement after a disruption"
+        BY_HAND = "by_hand", "Opened by hand"
+
+    class Reason(models.TextChoices):
+        CANNOT_COPE = "cannot_cope", "The carer says they cannot cope"
+        CHILD_WANTS_TO_LEAVE = "child_wants_to_leave", "The child wants to leave"
+        MISSING_EPISODES = "missing_episodes", "Repeated missing episodes"
+        ALLEGATION = "allegation", "An allegation or complaint"
+        NEEDS_NOT_MET = "needs_not_met", "The child's needs are not being met"
+        OTHER = "other", "Something else (in the description)"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        CLOSED = "closed", "Closed"
+
+    constellation = models.ForeignKey(
+        Constellation, on_delete=models.PROTECT, related_name="concerns"
+    )
+    household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="concerns")
+    children = models.ManyToManyField(Child, blank=True, related_name="concerns")
+    source = models.CharField(max_length=16, choices=Source.choices)
+    reasons = models.JSONField(default=list, blank=True, help_text="Reason codes (Reason).")
+    description = models.CharField(max_length=1000, blank=True)
+    trigger_type = models.ForeignKey(
+        ContentType, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    trigger_id = models.PositiveBigIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=6, choices=Status.choices, default=Status.OPEN)
+    opened_at = models.DateTimeField(default=timezone.now)
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    action_note = models.CharField(max_length=2000, blank=True)
+    stability_meeting_on = models.DateField(
+        null=True, blank=True, help_text="The date of the placement stability meeting, if held."
+    )
+
+    history = HistoricalRecords()
+    objects = ConcernQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-opened_at", "-pk"]
+        constraints = [
+            # One open concern per household and rule: a rule that fires again while
+            # its concern is open adds nothing new.
+            models.UniqueConstraint(
+                fields=["household", "source"],
+                condition=Q(status="open") & ~Q(source="by_hand"),
+                name="one_open_concern_per_rule",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="open") | ~Q(action_note=""), name="concern_closed_with_note"
+            ),
+        ]
+        indexes = [models.Index(fields=["constellation", "status", "-opened_at"])]
+
+    def __str__(self) -> str:
+        return f"Concern about {self.household} ({self.get_source_display()})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("constellation:concern", args=[self.pk])
+
+    @property
+    def reason_labels(self) -> list[str]:
+        return [Concern.Reason(r).label for r in self.reasons if r in Concern.Reason.values]
+
+
+# --- supervision and planning -------------------------------------------------------
+
+
+class SupervisionNoteQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Liaison workers of the constellation and the service's managers; never a
+        carer (issue 11)."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        return self.filter(
+            Q(constellation__in=_perm_holders(user, "manage_constellation"))
+            | Q(constellation__service__in=_managed_service_ids(user))
+        )
+
+
+class SupervisionNote(models.Model):
+    """A liaison worker's note of supervising a hub carer or a satellite carer."""
+
+    constellation = models.ForeignKey(
+        Constellation, on_delete=models.PROTECT, related_name="supervision_notes"
+    )
+    carer = models.ForeignKey(Carer, on_delete=models.PROTECT, related_name="supervision_notes")
+    supervised_on = models.DateField()
+    note = models.TextField(max_length=5000)
+    written_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    written_at = models.DateTimeField(default=timezone.now)
+
+    history = HistoricalRecords()
+    objects = SupervisionNoteQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-supervised_on", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Supervision of {self.carer.user} on {self.supervised_on}"
+
+
+class PlanningMeetingQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Liaison workers of the constellation and managers keep the record."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        return self.filter(
+            Q(constellation__in=Constellation.objects.managed_by(user))
+            | Q(constellation__service__in=_managed_service_ids(user))
+        )
+
+
+class PlanningMeeting(models.Model):
+    """A shared planning meeting: who attended and what it decided, from which
+    households are proposed to join (DOMAIN.md workflow 7)."""
+
+    constellation = models.ForeignKey(
+        Constellation, on_delete=models.PROTECT, related_name="planning_meetings"
+    )
+    held_on = models.DateField()
+    attendees = models.CharField(max_length=500)
+    decisions = models.TextField(max_length=5000)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    objects = PlanningMeetingQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-held_on", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Planning meeting of {self.constellation} on {self.held_on}"
+
+
+# --- access that follows placements ------------------------------------------------------
+
+
+class FormerHouseholdAccessQuerySet(models.QuerySet):
+    def in_force(self, today: date | None = None):
+        """Grants whose last day has not passed (read by the visibility rules, so that
+        access ends on time even when the daily task is late)."""
+        today = today or timezone.localdate()
+        return self.filter(ends_on__gte=today, ended_at__isnull=True)
+
+
+class FormerHouseholdAccess(models.Model):
+    """After a child moves on, the former household's carers keep the full record
+    until ``ends_on`` (the move's date plus ``FORMER_CARER_ACCESS_DAYS``), then see
+    only what any member sees. ``ended_at`` is set by the daily task that records
+    the end in the activity record."""
+
+    child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="former_access")
+    household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="+")
+    moved_on = models.DateField()
+    ends_on = models.DateField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    objects = FormerHouseholdAccessQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-moved_on", "-pk"]
+        indexes = [models.Index(fields=["household", "ends_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.household} keeps child {self.child_id}'s record until {self.ends_on}"
+
+
+class ExportRecordQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """A fostering manager reads their service's exports; anyone reads their own."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        return self.filter(Q(service__in=_managed_service_ids(user)) | Q(user=user))
+
+
+class ExportRecord(models.Model):
+    """The audit trail of exports (issue 12): who exported which table of the
+    dashboards or the evaluation return, in which format, with which filters, when."""
+
+    class Format(models.TextChoices):
+        CSV = "csv", "CSV"
+        XLSX = "xlsx", "Excel (XLSX)"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    service = models.ForeignKey(
+        FosteringService, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    table = models.CharField(max_length=40, help_text="Which table, e.g. evaluation-return.")
+    format = models.CharField(max_length=4, choices=Format.choices)
+    filters = models.JSONField(default=dict, blank=True, help_text="The period and scope.")
+    rows = models.PositiveIntegerField(default=0)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    objects = ExportRecordQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.user} exported {self.table} ({self.format}) at {self.at:%Y-%m-%d %H:%M}"

@@ -17,7 +17,9 @@ from django.db.models import (
     prefetch_related_objects,
 )
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from calendar_events import selectors as calendar_pages
@@ -28,7 +30,9 @@ from sleepovers import selectors as sleepover_pages
 from sleepovers.models import tonight
 
 from . import access, services
+from . import selectors as contact_pages
 from .forms import (
+    ActivateMembershipForm,
     CarerForm,
     ChildCreateForm,
     ChildForm,
@@ -49,16 +53,24 @@ from .models import (
     FosteringService,
     Household,
     LiaisonAssignment,
+    PlanningMeeting,
 )
 from .services import ActionRefused
 
 Status = ConstellationMembership.Status
 GET_POST = require_http_methods(["GET", "POST"])
+HOUSEHOLD_CHECK_INS = 5
 
 
 def _posted(request):
     """Bind a form on POST, even an empty one, so that missing fields show as errors."""
     return request.POST if request.method == "POST" else None
+
+
+def _status(request) -> int:
+    """A form shown again after a POST was refused (bad input, or a rule of the
+    service): 400, so that a script or a test sees the refusal."""
+    return 400 if request.method == "POST" else 200
 
 
 # --- read helpers: constant numbers of queries, whatever the size ----------------------
@@ -153,17 +165,20 @@ def _hub_home(request, roles):
         .select_related("hub", "service")
         .first()
     )
-    households = []
+    households, coverage = [], []
     if constellation is not None:
-        members = (
-            ConstellationMembership.objects.visible_to(user)
-            .filter(constellation=constellation, status=Status.ACTIVE)
-            .select_related("household")
-            .order_by("household__name")
-        )
-        households = [constellation.hub, *(m.household for m in members)]
+        # The coverage panel's rows hold the active satellites: one read for both panels.
+        coverage = contact_pages.coverage([constellation])
+        satellites = sorted((row.household for row in coverage), key=lambda h: h.name)
+        households = [h for h in (constellation.hub, *satellites) if h is not None]
         _attach_children_and_carers(user, households)
-    context = {"constellation": constellation, "households": households}
+    context = {
+        "constellation": constellation,
+        "households": households,
+        "coverage": coverage,
+        "contact_due": sum(1 for row in coverage if row.level != contact_pages.OK),
+        "contact_overdue": sum(1 for row in coverage if row.level == contact_pages.RED),
+    }
     if constellation is not None and constellation.hub is not None:
         context["hub"] = constellation.hub
         context.update(sleepover_pages.hub_home(user, constellation.hub, tonight()))
@@ -261,6 +276,7 @@ def constellation_detail(request, pk):
     context = {
         "constellation": constellation,
         "can_manage": can_manage,
+        "reads_contact": can_manage or access.can_read_contact(user, constellation),
         "active": active,
         "others": [m for m in memberships if m.status != Status.ACTIVE],
         "warning": constellation.size_warning(len(active)),
@@ -280,6 +296,34 @@ def constellation_detail(request, pk):
 
 
 # --- households -----------------------------------------------------------------------------
+
+
+def _contact_of_household(user, household: Household, constellation) -> dict:
+    """The household page's regular contact: its coverage, latest check-ins with their
+    follow-ups and its concerns, for those who read them (hub carers, liaison workers,
+    managers: ``CheckIn.objects.visible_to``); a satellite carer reads none, not even
+    of their own household."""
+    if household.is_hub:
+        return {}
+    reads = constellation is not None and access.can_read_contact(user, constellation)
+    check_ins = list(contact_pages.check_ins_of(household, user, limit=HOUSEHOLD_CHECK_INS))
+    concerns = list(contact_pages.concerns_of_household(household, user))
+    if not (reads or check_ins or concerns):
+        return {}
+    coverage = None
+    if reads:
+        coverage = next(
+            (r for r in contact_pages.coverage([constellation]) if r.household.pk == household.pk),
+            None,
+        )
+    return {
+        "contact": {
+            "coverage": coverage,
+            "check_ins": check_ins,
+            "concerns": concerns,
+            "can_record": reads and access.can_record_contact(user, constellation),
+        }
+    }
 
 
 @login_required
@@ -304,6 +348,7 @@ def household_detail(request, pk):
         "household": household,
         "constellation": constellation,
         "can_manage": can_manage,
+        **_contact_of_household(user, household, constellation),
         "show_private": access.can_see_household_details(user, household),
         "carers": carers,
         "children": children,
@@ -411,23 +456,40 @@ def carer_add(request, pk):
 @GET_POST
 def carer_end(request, pk):
     carer = access.get_carer_for_manager(request.user, pk)
+    if carer.ended_on is not None:
+        messages.error(request, f"{carer.user} has already left {carer.household}.")
+        return redirect(carer.household)
     form = EndCarerForm(_posted(request))
     if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
         try:
-            services.end_carer(carer, by=request.user, reason=form.cleaned_data["reason"])
+            services.end_carer(
+                carer,
+                by=request.user,
+                reason=data["reason"],
+                on=data["on"],
+                deregistered=form.deregistered,
+            )
         except ActionRefused as refused:
-            messages.error(request, str(refused))
+            form.add_error(None, str(refused))
         else:
-            messages.success(request, f"{carer.user} is no longer a carer of {carer.household}.")
-        return redirect(carer.household)
+            done = (
+                "was de-registered as a foster carer"
+                if form.deregistered
+                else f"is no longer a carer of {carer.household}"
+            )
+            messages.success(request, f"{carer.user} {done}.")
+            return redirect(carer.household)
     return render(
         request,
         "constellation/form.html",
         {
             "form": form,
             "title": f"End {carer.user}'s role in {carer.household}",
+            "intro": "Their access to the constellation ends at once.",
             "back": carer.household.get_absolute_url(),
         },
+        status=_status(request),
     )
 
 
@@ -455,12 +517,23 @@ def membership_propose(request, pk):
     households = proposable_households(
         Household.objects.managed_by(user).filter(service_id=constellation.service_id)
     )
-    form = ProposeMembershipForm(_posted(request), households=households)
+    meetings = PlanningMeeting.objects.visible_to(user).filter(constellation=constellation)
+    form = ProposeMembershipForm(
+        _posted(request),
+        households=households,
+        meetings=meetings,
+        initial={"planning_meeting": _meeting_asked_for(request, meetings)},
+    )
     if request.method == "POST" and form.is_valid():
-        household = form.cleaned_data["household"]
+        data = form.cleaned_data
+        household = data["household"]
         try:
             services.propose_membership(
-                constellation, household, by=user, reason=form.cleaned_data["reason"]
+                constellation,
+                household,
+                by=user,
+                reason=data["reason"],
+                planning_meeting=data["planning_meeting"],
             )
         except ActionRefused as refused:
             form.add_error(None, str(refused))
@@ -476,41 +549,89 @@ def membership_propose(request, pk):
             "intro": "To add a household that is new to the service, use “Add household”.",
             "back": constellation.get_absolute_url(),
         },
+        status=_status(request),
     )
 
 
+def _meeting_asked_for(request, meetings) -> int | None:
+    """The meeting named by ``?meeting=`` (the link "propose a household" of a meeting),
+    when it is one of ``meetings``; anything else is ignored."""
+    value = request.GET.get("meeting", "")
+    if not (value.isascii() and value.isdigit() and len(value) < 19):
+        return None
+    return meetings.filter(pk=int(value)).values_list("pk", flat=True).first()
+
+
+def _can_move(membership: ConstellationMembership, to: str) -> bool:
+    return to in ConstellationMembership.ALLOWED[membership.status]
+
+
 @login_required
-@require_POST
+@GET_POST
 def membership_activate(request, pk):
     membership = access.get_membership_for_manager(request.user, pk)
-    try:
-        services.activate_membership(membership, by=request.user)
-    except ActionRefused as refused:
-        messages.error(request, str(refused))
-    else:
-        messages.success(request, f"{membership.household} joined {membership.constellation}.")
-    return redirect(membership.constellation)
-
-
-def _end_membership(request, pk, *, action, submit_label, title, done):
-    membership = access.get_membership_for_manager(request.user, pk)
-    form = MembershipReasonForm(_posted(request), submit_label=submit_label)
+    if request.method == "GET" and not _can_move(membership, Status.ACTIVE):
+        messages.error(
+            request,
+            f"{membership.household} is {membership.get_status_display().lower()}: "
+            "there is nothing to activate.",
+        )
+        return redirect(membership.constellation)
+    form = ActivateMembershipForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         try:
-            action(membership, by=request.user, reason=form.cleaned_data["reason"])
+            services.activate_membership(
+                membership, by=request.user, joined_on=form.cleaned_data["joined_on"]
+            )
         except ActionRefused as refused:
-            messages.error(request, str(refused))
+            form.add_error(None, str(refused))
+        else:
+            messages.success(request, f"{membership.household} joined {membership.constellation}.")
+            return redirect(membership.constellation)
+    return render(
+        request,
+        "constellation/form.html",
+        {
+            "form": form,
+            "title": f"{membership.household} joins {membership.constellation}",
+            "intro": f"Proposed on {membership.proposed_on:%-d %B %Y}. Its carers see the "
+            "constellation from the moment the membership is active.",
+            "back": membership.constellation.get_absolute_url(),
+        },
+        status=_status(request),
+    )
+
+
+def _end_membership(request, pk, *, to, action, submit_label, date_label, title, done):
+    membership = access.get_membership_for_manager(request.user, pk)
+    if request.method == "GET" and not _can_move(membership, to):
+        messages.error(
+            request,
+            f"{membership.household} is {membership.get_status_display().lower()}: "
+            "there is nothing to end.",
+        )
+        return redirect(membership.constellation)
+    form = MembershipReasonForm(_posted(request), submit_label=submit_label, date_label=date_label)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            action(membership, by=request.user, reason=data["reason"], on=data["on"])
+        except ActionRefused as refused:
+            form.add_error(None, str(refused))
         else:
             messages.success(request, f"{membership.household} {done} {membership.constellation}.")
-        return redirect(membership.constellation)
+            return redirect(membership.constellation)
+    since = membership.joined_on or membership.proposed_on
     return render(
         request,
         "constellation/form.html",
         {
             "form": form,
             "title": title.format(household=membership.household),
+            "intro": f"{membership.get_status_display()} since {since:%-d %B %Y}.",
             "back": membership.constellation.get_absolute_url(),
         },
+        status=_status(request),
     )
 
 
@@ -520,8 +641,10 @@ def membership_withdraw(request, pk):
     return _end_membership(
         request,
         pk,
+        to=Status.WITHDRAWN,
         action=services.withdraw_membership,
         submit_label="Withdraw",
+        date_label="Date of the withdrawal",
         title="Withdraw {household}",
         done="was withdrawn from",
     )
@@ -533,8 +656,10 @@ def membership_leave(request, pk):
     return _end_membership(
         request,
         pk,
+        to=Status.LEFT,
         action=services.end_membership,
         submit_label="Record that the household left",
+        date_label="Date it left",
         title="{household} leaves the constellation",
         done="left",
     )
@@ -557,6 +682,8 @@ def child_detail(request, pk):
             can_manage=access.can_manage_child(user, child),
             can_audit=access.can_audit_child(user, child),
             panel=delegated_authority_rules.panel_for(user, child),
+            # Open concerns about the child or their household, for those who read them.
+            concerns=list(contact_pages.open_concerns_of_child(child, user)),
         )
     return render(request, "constellation/child_detail.html", context)
 
@@ -653,7 +780,7 @@ def child_edit(request, pk):
 def child_move(request, pk):
     user = request.user
     child = access.get_managed_child_for(user, pk)
-    destinations = list(
+    destinations = (
         Household.objects.managed_by(user)
         .filter(service_id=child.service_id)
         .exclude(pk=child.household_id)
@@ -663,12 +790,31 @@ def child_move(request, pk):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            services.move_child(child, to=data["to"], by=user, reason=data["reason"], on=data["on"])
+            services.move_child(
+                child,
+                to=data["to"],
+                by=user,
+                reason=data["reason"],
+                on=data["on"],
+                kind=data["kind"],
+            )
         except ActionRefused as refused:
             form.add_error(None, str(refused))
         else:
-            where = f"to {data['to']}" if data["to"] else "on from the service's care"
-            messages.success(request, f"{child.known_as} moved {where}.")
+            if data["to"] is not None:
+                messages.success(request, f"{child.known_as} moved to {data['to']}.")
+            else:
+                messages.success(
+                    request,
+                    format_html(
+                        "{} moved on from the service's care. If everyone wishes it, "
+                        '<a class="alert-link" href="{}">add them to the kept-connected '
+                        "list</a> so that they are invited to the constellation's social "
+                        "get-togethers.",
+                        child.known_as,
+                        reverse("calendar_events:kept_connected_new"),
+                    ),
+                )
             return redirect(child)
     return render(
         request,
@@ -676,6 +822,9 @@ def child_move(request, pk):
         {
             "form": form,
             "title": f"Record a move for {child.known_as}",
+            "intro": "A planned move or a disruption takes the child to another household; "
+            "permanence, a return home, adoption and leaving care take them on from care.",
             "back": child.get_absolute_url(),
         },
+        status=_status(request),
     )

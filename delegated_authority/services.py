@@ -93,6 +93,8 @@ def create_agreement(
             "review_on": review_on.isoformat(),
             "clauses": len(clauses),
         },
+        household=child.household_id,
+        children=[child],
     )
     return agreement
 
@@ -150,6 +152,8 @@ def request_approval(
         target=approval,
         summary=f"Approval asked for {child.known_as}: {decision.label}",
         payload={"decision": decision.code, "assigned_to": approval.assigned_to_id},
+        household=child.household_id,
+        children=[child],
     )
     signals.approval_requested.send(sender=Approval, approval=approval)
     return approval
@@ -193,6 +197,8 @@ def _move(approval: Approval, to: str, *, by: User | None, note: str = "") -> Ap
         summary=f"{approval.decision.label} for {approval.child.known_as}: "
         f"{approval.get_status_display().lower()}",
         payload={"from": before, "to": to, "note": note[:500]},
+        household=approval.child.household_id,
+        children=[approval.child_id],
     )
     return approval
 
@@ -305,6 +311,8 @@ def send_review_reminders(*, today: date | None = None) -> int:
                         "review_on": agreement.review_on.isoformat(),
                         "liaison_ids": liaison_ids,
                     },
+                    household=agreement.child.household_id,
+                    children=[agreement.child_id],
                 )
                 signals.review_due.send(
                     sender=Agreement, agreement=agreement, kind=kind, liaison_ids=liaison_ids

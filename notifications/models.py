@@ -52,6 +52,8 @@ class Kind(models.TextChoices):
     EVENT_REMINDER = "event_reminder", "Event reminders"
     EVENT_PLACE = "event_place", "A place for me on a waiting list"
     CALENDAR_MONTH = "calendar_month", "Next month's calendar"
+    CONCERN = "concern", "Placement concerns opened"
+    CONTACT_DUE = "contact_due", "Check-ins and follow-ups due"
 
 
 class NotificationQuerySet(models.QuerySet):

@@ -43,6 +43,9 @@ DEFAULTS: dict[str, tuple[str, ...]] = {
     Kind.EVENT_REMINDER: (PUSH, EMAIL),
     Kind.EVENT_PLACE: (PUSH, EMAIL),
     Kind.CALENDAR_MONTH: (EMAIL,),
+    # Regular contact (issue 11): a placement at risk reaches the liaison worker at once.
+    Kind.CONCERN: (PUSH, EMAIL),
+    Kind.CONTACT_DUE: (PUSH,),
 }
 
 # Kinds that ignore quiet hours: a crisis cannot wait for the morning.

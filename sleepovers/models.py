@@ -246,7 +246,12 @@ class Request(models.Model):
                 condition=Q(end__gt=models.F("start")), name="request_ends_after_start"
             )
         ]
-        indexes = [models.Index(fields=["hub", "status", "start"])]
+        indexes = [
+            models.Index(fields=["hub", "status", "start"]),
+            # The dashboards' measures: requests made, and stays started, by month.
+            models.Index(fields=["constellation", "created_at"], name="request_made"),
+            models.Index(fields=["constellation", "start"], name="request_starts"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} request {self.pk}"
@@ -336,7 +341,11 @@ class Night(models.Model):
                 fields=["hub", "date", "child"], name="one_bed_per_child_per_night"
             )
         ]
-        indexes = [models.Index(fields=["hub", "date"])]
+        indexes = [
+            models.Index(fields=["hub", "date"]),
+            # The dashboards' nights by month.
+            models.Index(fields=["date", "request"], name="night_date"),
+        ]
 
     def __str__(self) -> str:
         return f"Child {self.child_id} at hub {self.hub_id} on {self.date}"

@@ -469,9 +469,9 @@ SPEC: dict[str, Spec] = {
         wrong_role=("hub_carer", D403),
         other_constellation="other_liaison",
     ),
+    # GET shows the join date's form (an active membership: back to the constellation).
     "constellation:membership_activate": Spec(
         kwargs=_membership,
-        method="post",
         allowed=MANAGERS,
         wrong_role=("satellite_carer", D403),
         other_constellation="other_liaison",
@@ -984,6 +984,27 @@ def _calendar_entries() -> dict:
 
 
 SPEC.update(_calendar_entries())
+
+
+# Regular contact, the liaison worker's desk, memberships and their API (issue 11).
+def _contact_entries() -> dict:
+    import sys
+
+    from tests.constellation import (
+        access_contact,
+        access_contact_api,
+        access_desk,
+        access_membership,
+    )
+
+    module = sys.modules[__name__]
+    found: dict[str, Spec] = {}
+    for part in (access_contact, access_desk, access_membership, access_contact_api):
+        found.update(part.entries(module))
+    return found
+
+
+SPEC.update(_contact_entries())
 
 # Write methods of API detail endpoints, tried as well as their reads.
 API_WRITES = {

@@ -24,7 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from constellation.models import Carer, LiaisonAssignment
-from constellation.services import ActionRefused, record_activity
+from constellation.services import ActionRefused, concerns, record_activity
 from people.models import User
 from sleepovers.models import Request, SleepoverSettings, Status
 from sleepovers.services.beds import lock_for_action
@@ -118,6 +118,13 @@ def _run(step: EscalationStep, now: datetime) -> None:
         reached = hub_carers(request)
         notify(reached, message, service=service, now=now)
     elif step.step == EscalationStep.Step.LIAISON:
+        # Nobody at the hub answered in time: a crisis not met opens a concern.
+        concerns.crisis_not_met(
+            request,
+            why="A crisis request was not answered by the hub carers in time; "
+            "the alert passed to the liaison worker.",
+            now=now,
+        )
         carers = hub_carers(request)
         notify(carers, message, service=service, only={Channel.SMS}, now=now)
         reached = liaison_workers(request)

@@ -26,13 +26,15 @@ from people.models import User
 from sleepovers.models import Kind as RequestKind
 from sleepovers.models import Night, Request, Status, Transition
 
-from ..models import Kind
+from ..models import Kind, Notification
 from . import escalation
 from .events import carers_of, family_words, liaison_workers_of
 from .outbox import Message, notify
 
 EVENING = time(18)
 MORNING = time(8)
+# How many items of each kind the desk's queue lists at most (``selectors.queue``).
+QUEUE_CAP = 50
 WAITING = timedelta(hours=48)
 
 
@@ -220,9 +222,33 @@ def approvals_waiting(now: datetime) -> int:
     return sent
 
 
+def _waiting(items: list, one: str, many: str, after: str = "") -> str:
+    # The queue's lists stop at QUEUE_CAP items: more is "50 or more", not 50.
+    n = len(items)
+    count = f"{n} or more" if n >= QUEUE_CAP else str(n)
+    return f"{count} {one if n == 1 else many}{after}"
+
+
+def _queue_counts(user: User, constellations: list[Constellation], now: datetime) -> str:
+    """What waits on the liaison worker now, as counts (``constellation.selectors.queue``,
+    the desk's own read): never a child's or a household's name."""
+    from constellation import selectors
+
+    q = selectors.queue(user, constellations=constellations, now=now)
+    counts = (
+        _waiting(q.concerns, "open concern", "open concerns"),
+        _waiting(q.red_households, "household", "households", " past red"),
+        _waiting(q.overdue_follow_ups, "follow-up", "follow-ups", " overdue"),
+        _waiting(q.approvals, "approval", "approvals", " to answer"),
+    )
+    return "Waiting on you: " + ", ".join(counts) + "."
+
+
 def weekly_digests(now: datetime) -> int:
     """From Monday 08:00, once a week (caught up later in the week): each liaison
-    worker's counts of the last 7 days in their constellations. Counts only."""
+    worker's counts of the last 7 days in their constellations, and what waits on them
+    now (open concerns, households past the red threshold, follow-ups overdue,
+    approvals waiting: the desk's queue). Counts only, never a child's name."""
     local = timezone.localtime(now)
     if local.weekday() == 0 and local.time() < MORNING:
         return 0
@@ -236,8 +262,15 @@ def weekly_digests(now: datetime) -> int:
     ):
         by_user[a.user_id].append(a.constellation)
         users[a.user_id] = a.user
+    keys = {pk: f"digest:{pk}:{year}-W{week:02d}" for pk in by_user}
+    # Counting the queue is the costly part: skip whoever has this week's digest.
+    done = set(
+        Notification.objects.filter(key__in=keys.values()).values_list("recipient_id", flat=True)
+    )
     sent = 0
     for pk, constellations in by_user.items():
+        if pk in done:
+            continue
         asked = Request.objects.filter(
             constellation__in=constellations, created_at__gte=since, created_at__lt=until
         ).aggregate(total=Count("pk"), crisis=Count("pk", filter=Q(kind=RequestKind.CRISIS)))
@@ -256,9 +289,10 @@ def weekly_digests(now: datetime) -> int:
                         subject="Your constellations last week",
                         body=f"Last week in {names}: {asked['total']} request"
                         f"{'s' if asked['total'] != 1 else ''} ({asked['crisis']} crisis), "
-                        f"{nights} child-night{'s' if nights != 1 else ''} at the hub.",
-                        link="/",
-                        key=f"digest:{pk}:{year}-W{week:02d}",
+                        f"{nights} child-night{'s' if nights != 1 else ''} at the hub. "
+                        + _queue_counts(users[pk], constellations, now),
+                        link=reverse("constellation:desk"),
+                        key=keys[pk],
                     ),
                     service=constellations[0].service,
                     now=now,

@@ -45,6 +45,7 @@ def add_unavailability(
         verb="hub.unavailable",
         target=period,
         summary=f"Hub not available {start:%d %b} to {end:%d %b}",
+        household=hub,
     )
     return period
 
@@ -63,5 +64,6 @@ def withdraw_unavailability(period: Unavailability, *, by: User) -> Unavailabili
         verb="hub.available_again",
         target=period,
         summary=f"Hub available again {period.start:%d %b} to {period.end:%d %b}",
+        household=period.hub_id,
     )
     return period

@@ -192,6 +192,7 @@ def set_usual_beds(hub: Household, *, by: User | None, beds: int) -> Household:
         target=locked,
         summary=f"Usual beds of {locked}: {before} to {beds}",
         payload={"from": before, "to": beds},
+        household=locked,
     )
     return locked
 
@@ -256,6 +257,7 @@ def change_beds(
         verb="hub.beds_changed",
         target=change,
         summary=f"{beds} beds from {start:%d %b} to {end:%d %b}",
+        household=hub,
     )
     return change
 
@@ -287,5 +289,6 @@ def withdraw_bed_change(change: BedChange, *, by: User) -> BedChange:
         verb="hub.beds_change_withdrawn",
         target=change,
         summary=f"Bed change of {change.start:%d %b} to {change.end:%d %b} withdrawn",
+        household=hub,
     )
     return change

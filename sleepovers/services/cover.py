@@ -171,6 +171,8 @@ def grant_override(
         verb="sleepover.limits_waived",
         target=override,
         summary=f"Limits waived for {child.known_as} from {start:%d %b} to {end:%d %b}",
+        household=child.household_id,
+        children=[child],
     )
     signals.override_changed.send(sender=LimitOverride, override=override, by=by, withdrawn=False)
     return override
@@ -190,6 +192,7 @@ def withdraw_override(override: LimitOverride, *, by: User) -> LimitOverride:
         target=override,
         summary=f"Exception to the limits withdrawn ({override.start:%d %b} to "
         f"{override.end:%d %b})",
+        children=[override.child_id],
     )
     signals.override_changed.send(sender=LimitOverride, override=override, by=by, withdrawn=True)
     return override
@@ -267,6 +270,7 @@ def arrange_cover(
         verb="hub.cover_arranged",
         target=cover,
         summary=f"{stand_in} covers for the hub from {start:%d %b} to {end:%d %b}",
+        household=stand_in,
     )
     signals.cover_changed.send(sender=HubCover, cover=cover, by=by, ended=False)
     return cover
@@ -300,6 +304,7 @@ def end_cover(cover: HubCover, *, by: User) -> HubCover:
         verb="hub.cover_ended",
         target=cover,
         summary=summary,
+        household=cover.stand_in_id,
     )
     signals.cover_changed.send(sender=HubCover, cover=cover, by=by, ended=True)
     return cover

@@ -13,7 +13,7 @@ from constellation.models import (
     Constellation,
     Household,
 )
-from constellation.services import ActionRefused, record_activity
+from constellation.services import ActionRefused, concerns, record_activity
 from people.models import User
 
 from .. import access
@@ -99,7 +99,12 @@ def arrange_temporary_placement(
         target=request,
         summary=f"Temporary placement at the hub arranged for {child.known_as}",
         payload={"nights": len(request.nights)},
+        household=request.household_id,
+        children=[child],
     )
+    # A temporary placement follows a disruption: the liaison worker hears of it as a
+    # concern about the household the child leaves (issue 11).
+    concerns.temporary_placement_arranged(request, by=by)
     return request
 
 

@@ -67,6 +67,8 @@ def _move(request: Request, to: str, *, by: User | None, note: str = "", fields=
         summary=f"{request.get_kind_display()} {request.pk}: "
         f"{Status(before).label} to {Status(to).label}",
         payload={"from": before, "to": to, "kind": request.kind},
+        household=request.household_id,
+        children=[child.pk for child in request.children.all()],
     )
     signals.request_changed.send(sender=Request, request=request, before=before, by=by)
     return request
@@ -218,6 +220,8 @@ def create_request(
         target=request,
         summary=f"{request.get_kind_display()} asked by {household}",
         payload={"kind": kind, "children": len(children), "nights": len(stay)},
+        household=household,
+        children=children,
     )
     signals.request_changed.send(sender=Request, request=request, before="", by=by)
     if kind == Kind.CRISIS:

@@ -156,7 +156,9 @@ def test_slots_lie_in_the_window_at_the_series_wall_clock_time(event, window):
         assert slot.end > first
         if not skipped(event, slot.start):
             assert wall(slot.start).time() == wall(event.start).time()
-            assert wall(slot.end) - wall(slot.start) == length
+            # An end in the hour the clocks skip is placed an hour on (RFC 5545).
+            if exists(wall(slot.start).replace(tzinfo=None) + length):
+                assert wall(slot.end) - wall(slot.start) == length
     assert [s.start for s in found] == sorted(s.start for s in found)
 
 
@@ -242,3 +244,23 @@ def test_answers_never_overfill_a_date_and_the_queue_keeps_its_order(
         if waiting:
             # Nobody waits while the first in line would fit.
             assert waiting[0].people > capacity - coming
+
+
+def test_a_slot_ending_in_the_skipped_hour_ends_an_hour_of_real_time_later():
+    """00:30 to 01:30 daily: on 29 March 2026 01:30 does not exist in London, so the
+    end takes the offset from before the change (RFC 5545): 02:30 BST, one real hour
+    after the start, as a phone calendar shows it."""
+    local = datetime(2026, 3, 27, 0, 30)  # noqa: DTZ001
+    event = Event(
+        pk=1,
+        kind=Event.Kind.MEETING,
+        title="Meeting",
+        start=placed(local),
+        end=placed(local + timedelta(hours=1)),
+        rule="FREQ=DAILY",
+    )
+    found = slots([event], placed(datetime(2026, 3, 29)), placed(datetime(2026, 3, 30)))  # noqa: DTZ001
+    assert [(wall(s.start).time(), wall(s.end).time()) for s in found] == [
+        (time(0, 30), time(2, 30))
+    ]
+    assert found[0].end - found[0].start == timedelta(hours=1)

@@ -1,9 +1,11 @@
 """Business actions: memberships, carers, children and their placements, each
 writing the activity record and keeping object permissions in step."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core import mail
 from django.utils import timezone
 
@@ -25,6 +27,12 @@ pytestmark = pytest.mark.django_db
 
 Status = ConstellationMembership.Status
 ALL_PAIRS = [(a, b) for a in Status for b in Status if a != b]
+
+
+def _london_noon(*, days: int) -> datetime:
+    """Noon in London ``days`` London days from today."""
+    day = timezone.localdate() + timedelta(days=days)
+    return datetime(day.year, day.month, day.day, 12, tzinfo=ZoneInfo("Europe/London"))
 
 
 def _membership_in(status, world):
@@ -172,19 +180,31 @@ def test_moving_a_child_keeps_the_placement_history(world):
     assert placements[0].ended_on == timezone.localdate()
     assert placements[0].reason_for_move == "Placement ended"
     assert placements[1].ended_on is None
-    # The former carers no longer see the child in full.
-    assert child not in Child.objects.full_records_for(world.satellite_carer)
+    # The new carers see the child in full at once; the former carers keep the record
+    # for the week after the move (access follows placements), then no longer.
     assert child in Child.objects.full_records_for(world.neighbour_carer)
+    assert child in Child.objects.full_records_for(world.satellite_carer)
+    with time_machine.travel(_london_noon(days=8), tick=False):
+        assert child not in Child.objects.full_records_for(world.satellite_carer)
+        assert child in Child.objects.full_records_for(world.neighbour_carer)
 
 
-def test_a_child_who_moves_on_is_kept_for_the_liaison_worker_only(world):
+def test_a_child_who_moves_on_is_kept_by_the_service_not_the_constellation(world):
     child = world.child
     services.move_child(child, to=None, by=world.liaison, reason="Adoption")
     child.refresh_from_db()
     assert child.status == Child.Status.MOVED_ON
     assert child.household is None
+    # The week after the move, those who cared for the child keep the record...
     assert child in Child.objects.full_records_for(world.liaison)
-    assert child not in Child.objects.visible_to(world.hub_carer)
+    assert child in Child.objects.full_records_for(world.hub_carer)
+    assert child not in Child.objects.visible_to(world.neighbour_carer)
+    # ...then only the service's managers (or the constellation's hub and liaison
+    # worker while the child is kept connected).
+    with time_machine.travel(_london_noon(days=8), tick=False):
+        assert child in Child.objects.full_records_for(world.manager)
+        assert child not in Child.objects.visible_to(world.liaison)
+        assert child not in Child.objects.visible_to(world.hub_carer)
     with pytest.raises(ActionRefused, match="already moved on"):
         services.move_child(child, to=None, by=world.liaison, reason="again")
 

@@ -138,13 +138,13 @@ def test_liaison_home_shows_assigned_constellations_and_proposals_waiting(login,
     assert "Proposed households waiting" in html
 
 
-def test_hub_home_shows_households_children_and_what_comes_later(login, world):
+def test_hub_home_shows_households_children_and_keeping_in_touch(login, world):
     html = body(login(world.hub_carer).get(reverse("home")))
     for text in ("Riverside", "The Ashfords", "The Brookes", "Mara", "Bob", "Cee"):
         assert text in html
-    for section in ("Requests to answer", "Tonight and this week", "Households not contacted"):
+    for section in ("Requests to answer", "Tonight and this week", "Keeping in touch"):
         assert section in html
-    assert "later release" in html
+    assert "later release" not in html
     assert reverse("sleepovers:index") in html
     assert "Hillside" not in html
 
@@ -452,23 +452,26 @@ def test_carer_end(client, login, world):
     assert_statuses(client, target, {**MANAGERS_200, **CARERS_403, **OUTSIDERS_404}, world)
 
     client = login(world.liaison)
-    response = client.post(target, {"reason": ""})
-    assert response.status_code == 200
+    today = timezone.localdate().isoformat()
+    response = client.post(target, {"ending": "left", "on": today, "reason": ""})
+    assert response.status_code == 400
     assert "reason" in response.context["form"].errors
-    response = client.post(target, {"reason": LONG})
-    assert response.status_code == 200
+    response = client.post(target, {"ending": "left", "on": today, "reason": LONG})
+    assert response.status_code == 400
     carer.refresh_from_db()
     assert carer.ended_on is None
 
-    response = client.post(target, {"reason": "Retired from fostering"})
+    response = client.post(
+        target, {"ending": "left", "on": today, "reason": "Retired from fostering"}
+    )
     assert response.status_code == 302
     carer.refresh_from_db()
     assert carer.ended_on == timezone.localdate()
     assert carer.end_reason == "Retired from fostering"
     assert Activity.objects.filter(verb="carer.ended", target_id=carer.pk).exists()
 
-    # Ending it twice is refused with a message, not an error page.
-    response = client.post(target, {"reason": "Again"}, follow=True)
+    # Ending it twice goes back to the household with a message, not an error page.
+    response = client.post(target, {"ending": "left", "on": today, "reason": "Again"}, follow=True)
     assert response.status_code == 200
     assert "already left" in body(response)
 
@@ -551,7 +554,7 @@ def test_membership_propose_rejects_bad_choices(login, world, household):
     response = login(world.manager).post(
         url("membership_propose", world.constellation.pk), {"household": value}
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "household" in response.context["form"].errors
     assert ConstellationMembership.objects.count() == before
 
@@ -569,17 +572,20 @@ def test_membership_activate(client, login, world):
         method="post",
     )
     client = login(world.liaison)
-    assert client.get(target).status_code == 405
-    response = client.post(target)
+    # GET asks for the join date (today by default).
+    response = client.get(target)
+    assert response.status_code == 200
+    assert f'value="{timezone.localdate().isoformat()}"' in body(response)
+    response = client.post(target, {"joined_on": timezone.localdate().isoformat()})
     assert response.status_code == 302
     membership.refresh_from_db()
     assert membership.status == "active"
     assert membership.joined_on == timezone.localdate()
     assert Activity.objects.filter(verb="membership.active", target_id=membership.pk).exists()
 
-    # Activating it again is refused with a message.
-    response = client.post(target, follow=True)
-    assert response.status_code == 200
+    # Activating it again is refused with the reason.
+    response = client.post(target, {"joined_on": timezone.localdate().isoformat()})
+    assert response.status_code == 400
     assert "cannot become active" in body(response)
 
 
@@ -602,22 +608,24 @@ def test_membership_withdraw_and_leave(client, login, world, name, status, verb)
     assert_statuses(client, target, {**MANAGERS_200, **CARERS_403, **OUTSIDERS_404}, world)
 
     client = login(world.liaison)
-    for bad in ({}, {"reason": ""}, {"reason": LONG}):
+    today = timezone.localdate().isoformat()
+    for bad in ({"on": today}, {"on": today, "reason": ""}, {"on": today, "reason": LONG}):
         response = client.post(target, bad)
-        assert response.status_code == 200
+        assert response.status_code == 400
         assert "reason" in response.context["form"].errors
     membership.refresh_from_db()
     assert membership.status == "active"
 
-    response = client.post(target, {"reason": "The family moved to Leeds"})
+    response = client.post(target, {"on": today, "reason": "The family moved to Leeds"})
     assert response.status_code == 302
     membership.refresh_from_db()
     assert membership.status == status
     assert membership.reason == "The family moved to Leeds"
+    assert membership.ended_on == timezone.localdate()
     assert Activity.objects.filter(verb=verb, target_id=membership.pk).exists()
 
-    response = client.post(target, {"reason": "Twice"}, follow=True)
-    assert response.status_code == 200
+    response = client.post(target, {"on": today, "reason": "Twice"})
+    assert response.status_code == 400
     assert "cannot become" in body(response)
 
 
@@ -838,7 +846,7 @@ def test_child_move_to_another_household(login, world):
     today = timezone.localdate().isoformat()
     response = login(world.liaison).post(
         url("child_move", world.child.pk),
-        {"to": world.neighbour.pk, "reason": "Closer to school", "on": today},
+        {"kind": "planned", "to": world.neighbour.pk, "reason": "Closer to school", "on": today},
     )
     assert response.status_code == 302
     world.child.refresh_from_db()
@@ -851,7 +859,7 @@ def test_child_move_to_another_household(login, world):
 def test_child_moves_on(login, world):
     response = login(world.manager).post(
         url("child_move", world.child.pk),
-        {"to": "moved_on", "reason": "Adopted", "on": timezone.localdate().isoformat()},
+        {"kind": "adoption", "to": "", "reason": "Adopted", "on": timezone.localdate().isoformat()},
     )
     assert response.status_code == 302
     world.child.refresh_from_db()
@@ -865,9 +873,9 @@ def test_child_move_refused_by_the_service_shows_the_reason(login, world):
     yesterday = (timezone.localdate() - timedelta(days=1)).isoformat()
     response = login(world.liaison).post(
         url("child_move", world.child.pk),
-        {"to": world.neighbour.pk, "reason": "Test", "on": yesterday},
+        {"kind": "planned", "to": world.neighbour.pk, "reason": "Test", "on": yesterday},
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "before the current placement started" in body(response)
     world.child.refresh_from_db()
     assert world.child.household == world.satellite
@@ -894,11 +902,16 @@ def test_child_move_bad_input(login, world, change, field):
         "other-constellation": Household.objects.get(name="The Cedars").pk,
         "current": world.satellite.pk,
     }
-    data = {"to": world.neighbour.pk, "reason": "Closer to school", "on": "2025-06-01"}
+    data = {
+        "kind": "planned",
+        "to": world.neighbour.pk,
+        "reason": "Closer to school",
+        "on": "2025-06-01",
+    }
     data.update({k: targets.get(v, v) for k, v in change.items()})
     before = Activity.objects.count()
     response = login(world.liaison).post(url("child_move", world.child.pk), data)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert field in response.context["form"].errors
     world.child.refresh_from_db()
     assert world.child.household == world.satellite

@@ -1120,8 +1120,8 @@ def test_the_hub_home_has_the_inbox_crisis_first_and_tonights_guests(nine_am, lo
     assert "Tonight, " in week
     assert f">{allowed.child.known_as}</a> (The Ashfords)" in week
     assert "1 of 3 beds taken" in week
-    # The placeholder for contact stays until its capability arrives.
-    assert "Households not contacted lately" in html
+    # Beside them, how long since each household was contacted (regular contact).
+    assert 'data-testid="contact-panel"' in html
 
 
 def test_the_satellite_home_has_the_crisis_button_booking_and_free_beds(login, world):

@@ -207,6 +207,7 @@ class Command(BaseCommand):
             self.fill(constellation, index, hub_email, sat_email, social, satellites=8, by=liaison)
             made.append(constellation)
         self.cover(*made, by=liaison)
+        self.contact(made[0], by=liaison)
 
     def cover(self, riverside: Constellation, hillside: Constellation, *, by: User) -> None:
         """Riverside's hub carers are at a training weekend in three weeks: the hub is
@@ -227,6 +228,73 @@ class Command(BaseCommand):
             start=start,
             end=end,
             note="Hillside's hub answers while Riverside's carers are at their training.",
+        )
+
+    def contact(self, constellation: Constellation, *, by: User) -> None:
+        """Riverside's regular contact: check-ins a few days, 12 and 16 days ago (so the
+        coverage panel shows households in touch, amber and red), an attempt that does
+        not count, a follow-up, a concern opened by the hub carer, the shared planning
+        meeting that proposed the households, and a supervision note."""
+        from constellation.services import contact, planning
+        from constellation.services.concerns import open_concern_by_hand
+
+        now = timezone.now()
+        hub = Household.objects.get(pk=constellation.hub_id)
+        hub_carer = hub.carers.filter(ended_on__isnull=True).first().user
+        satellites = list(
+            Household.objects.filter(
+                memberships__constellation=constellation, memberships__status="active"
+            ).order_by("name")
+        )
+        for n, household in enumerate(satellites[:6]):
+            days = [2, 4, 6, 9, 12, 16][n]
+            contact.record_check_in(
+                household,
+                by=hub_carer,
+                occurred_at=now - timedelta(days=days, hours=2),
+                method=["phone", "visit", "hub", "message", "phone", "video"][n],
+                participants="Both carers" if n % 2 else "Main carer",
+                note="All settled; school run is going better."
+                if n != 3
+                else "Tired after a difficult week; asked about a sleepover.",
+                concern_level="low" if n == 3 else "none",
+                follow_ups=[
+                    contact.FollowUpInput(
+                        action="Offer a planned sleepover next weekend",
+                        due_on=timezone.localdate() + timedelta(days=1),
+                        assigned_to=hub_carer,
+                    )
+                ]
+                if n == 3
+                else [],
+            )
+        contact.record_check_in(
+            satellites[5],
+            by=hub_carer,
+            occurred_at=now - timedelta(days=1),
+            method="phone",
+            made=False,
+            note="No answer; left a voicemail.",
+        )
+        open_concern_by_hand(
+            satellites[4],
+            by=hub_carer,
+            reasons=["cannot_cope"],
+            description="The carer said at the meeting that evenings are hard to manage.",
+        )
+        planning.record_planning_meeting(
+            constellation,
+            by=by,
+            held_on=timezone.localdate() - timedelta(days=60),
+            attendees="Liaison worker, hub carers, fostering team manager",
+            decisions="Propose eight households living within ten minutes of the hub.",
+        )
+        primary = hub.carers.filter(ended_on__isnull=True).first()
+        planning.write_supervision_note(
+            primary,
+            by=by,
+            supervised_on=timezone.localdate() - timedelta(days=7),
+            note="Monthly supervision: workload manageable; training weekend booked.",
         )
 
     def southshire(self) -> None:

@@ -2,9 +2,11 @@
 business action, inside a transaction, writing the activity record and keeping
 the constellation's object permissions in step with its relationships."""
 
-from datetime import date
+from collections.abc import Iterable
+from datetime import date, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -12,17 +14,22 @@ from django.utils import timezone
 from people.models import StaffRole, User
 from people.roles import forget_roles
 
-from .access import sync_constellation_permissions
-from .models import (
+from ..access import sync_constellation_permissions
+from ..models import (
+    MOVES_ON,
     Activity,
     Carer,
     Child,
     Constellation,
     ConstellationMembership,
+    FormerHouseholdAccess,
     FosteringService,
     Household,
     LiaisonAssignment,
+    MoveKind,
     Placement,
+    PlanningMeeting,
+    kind_of_verb,
 )
 
 
@@ -43,17 +50,29 @@ def record_activity(
     target: Any,
     summary: str,
     payload: dict | None = None,
+    household: Household | int | None = None,
+    children: Iterable[Child | int] = (),
 ) -> Activity:
-    return Activity.objects.create(
+    """Write one row of the activity record (call inside the change's transaction).
+    ``household`` and ``children`` name whom it concerns, for the liaison worker's
+    feed filters; the kind is read from the verb's first word (``kind_of_verb``).
+    The summary is cut to 200 characters and must hold no child's surname."""
+    row = Activity.objects.create(
         service=service,
         constellation=constellation,
+        household_id=getattr(household, "pk", household),
         actor=actor,
         verb=verb,
+        kind=kind_of_verb(verb),
         target_type=ContentType.objects.get_for_model(target),
         target_id=target.pk,
         summary=summary[:200],
         payload=payload or {},
     )
+    child_ids = sorted({getattr(c, "pk", c) for c in children})
+    if child_ids:
+        row.children.add(*child_ids)
+    return row
 
 
 def _save(obj: Any, *, by: User | None, **kwargs: Any) -> None:
@@ -195,6 +214,7 @@ def create_household(
         actor=by,
         verb="household.created",
         target=household,
+        household=household,
         summary=f"Household {household} added",
     )
     if kind == Household.Kind.HUB:
@@ -229,6 +249,7 @@ def update_household(household: Household, *, by: User | None, **changes: Any) -
         actor=by,
         verb="household.updated",
         target=household,
+        household=household,
         summary=f"Household {household} updated",
         payload={"fields": changed},
     )
@@ -281,6 +302,7 @@ def add_carer(
         actor=by,
         verb="carer.added",
         target=carer,
+        household=household,
         summary=f"{user} joined {household} as {carer.get_role_display().lower()}",
     )
     _sync(constellation)
@@ -318,27 +340,54 @@ def resend_invitation(carer: Carer, *, by: User | None, base_url: str = "") -> N
         actor=by,
         verb="carer.invited",
         target=carer,
+        household=carer.household_id,
         summary=f"A new invitation was sent to {carer.user}",
     )
 
 
+def _past_or_today(day: date | None, what: str) -> date:
+    """The date of a change recorded now: today when not given; never in the future."""
+    today = timezone.localdate()
+    day = day or today
+    if day > today:
+        raise ActionRefused(f"The {what} cannot be in the future.")
+    return day
+
+
 @transaction.atomic
-def end_carer(carer: Carer, *, by: User | None, reason: str) -> None:
+def end_carer(
+    carer: Carer,
+    *,
+    by: User | None,
+    reason: str,
+    on: date | None = None,
+    deregistered: bool = False,
+) -> None:
+    """A carer leaves their household on ``on`` (today by default, never in the future
+    nor before they started), or is de-registered as a foster carer
+    (``deregistered=True``). Access ends at once: the permissions are synced now.
+    Raises ActionRefused when the carer has already left or the date is wrong."""
     carer = Carer.objects.select_for_update().get(pk=carer.pk)
     if carer.ended_on is not None:
         raise ActionRefused("This carer has already left the household.")
-    carer.ended_on = timezone.localdate()
+    on = _past_or_today(on, "date they left")
+    if on < carer.started_on:
+        raise ActionRefused("The carer cannot leave before they started.")
+    carer.ended_on = on
     carer.end_reason = reason
-    carer.save(update_fields=["ended_on", "end_reason"])
+    carer.deregistered = deregistered
+    carer.save(update_fields=["ended_on", "end_reason", "deregistered"])
     constellation = current_constellation_of(carer.household)
     record_activity(
         service=carer.household.service,
         constellation=constellation,
         actor=by,
-        verb="carer.ended",
+        verb="carer.deregistered" if deregistered else "carer.ended",
         target=carer,
-        summary=f"{carer.user} left {carer.household}",
-        payload={"reason": reason[:200]},
+        household=carer.household_id,
+        summary=f"{carer.user} "
+        + ("was de-registered as a foster carer" if deregistered else f"left {carer.household}"),
+        payload={"reason": reason[:200], "on": on.isoformat()},
     )
     _sync(constellation)
 
@@ -348,8 +397,19 @@ def end_carer(carer: Carer, *, by: User | None, reason: str) -> None:
 
 @transaction.atomic
 def propose_membership(
-    constellation: Constellation, household: Household, *, by: User | None, reason: str = ""
+    constellation: Constellation,
+    household: Household,
+    *,
+    by: User | None,
+    reason: str = "",
+    planning_meeting: PlanningMeeting | None = None,
 ) -> ConstellationMembership:
+    """Propose a satellite household to the constellation, optionally from a shared
+    planning meeting of that constellation. Raises ActionRefused for another service's
+    household, a hub home, a household already proposed or in a constellation, or a
+    meeting of another constellation."""
+    if planning_meeting is not None and planning_meeting.constellation_id != constellation.pk:
+        raise ActionRefused("The planning meeting belongs to another constellation.")
     if household.service_id != constellation.service_id:
         raise ActionRefused("The household belongs to another fostering service.")
     if household.kind != Household.Kind.SATELLITE:
@@ -359,7 +419,10 @@ def propose_membership(
     try:
         with transaction.atomic():
             membership = ConstellationMembership(
-                constellation=constellation, household=household, reason=reason
+                constellation=constellation,
+                household=household,
+                reason=reason,
+                planning_meeting=planning_meeting,
             )
             _save(membership, by=by)
     except IntegrityError as exc:
@@ -370,13 +433,19 @@ def propose_membership(
         actor=by,
         verb="membership.proposed",
         target=membership,
+        household=household,
         summary=f"{household} proposed to join {constellation}",
     )
     return membership
 
 
 def _move(
-    membership: ConstellationMembership, to: str, *, by: User | None, note: str = ""
+    membership: ConstellationMembership,
+    to: str,
+    *,
+    by: User | None,
+    note: str = "",
+    on: date | None = None,
 ) -> ConstellationMembership:
     membership = ConstellationMembership.objects.select_for_update().get(pk=membership.pk)
     if to not in ConstellationMembership.ALLOWED[membership.status]:
@@ -385,14 +454,20 @@ def _move(
             f"{ConstellationMembership.Status(to).label.lower()}."
         )
     before = membership.status
-    today = timezone.localdate()
+    on = _past_or_today(on, "date")
+    if on < (membership.joined_on or membership.proposed_on):
+        since = membership.joined_on or membership.proposed_on
+        raise ActionRefused(
+            f"The date cannot be before {since:%-d %B %Y}, when the household "
+            + ("joined." if membership.joined_on else "was proposed.")
+        )
     membership.status = to
     fields = ["status"]
     if to == ConstellationMembership.Status.ACTIVE:
-        membership.joined_on = today
+        membership.joined_on = on
         fields.append("joined_on")
     else:
-        membership.ended_on = today
+        membership.ended_on = on
         fields.append("ended_on")
     if note:
         membership.reason = note
@@ -404,9 +479,10 @@ def _move(
         actor=by,
         verb=f"membership.{to}",
         target=membership,
+        household=membership.household_id,
         summary=f"{membership.household}: {ConstellationMembership.Status(before).label} to "
         f"{ConstellationMembership.Status(to).label}",
-        payload={"from": before, "to": to, "note": note[:500]},
+        payload={"from": before, "to": to, "note": note[:500], "on": on.isoformat()},
     )
     _sync(membership.constellation)
     return membership
@@ -414,23 +490,27 @@ def _move(
 
 @transaction.atomic
 def activate_membership(
-    membership: ConstellationMembership, *, by: User | None
+    membership: ConstellationMembership, *, by: User | None, joined_on: date | None = None
 ) -> ConstellationMembership:
-    return _move(membership, ConstellationMembership.Status.ACTIVE, by=by)
+    """The household joins on ``joined_on`` (today by default; not in the future, not
+    before it was proposed). Its carers see the constellation from now."""
+    return _move(membership, ConstellationMembership.Status.ACTIVE, by=by, on=joined_on)
 
 
 @transaction.atomic
 def withdraw_membership(
-    membership: ConstellationMembership, *, by: User | None, reason: str
+    membership: ConstellationMembership, *, by: User | None, reason: str, on: date | None = None
 ) -> ConstellationMembership:
-    return _move(membership, ConstellationMembership.Status.WITHDRAWN, by=by, note=reason)
+    """A proposed or active household withdraws on ``on`` (today by default)."""
+    return _move(membership, ConstellationMembership.Status.WITHDRAWN, by=by, note=reason, on=on)
 
 
 @transaction.atomic
 def end_membership(
-    membership: ConstellationMembership, *, by: User | None, reason: str
+    membership: ConstellationMembership, *, by: User | None, reason: str, on: date | None = None
 ) -> ConstellationMembership:
-    return _move(membership, ConstellationMembership.Status.LEFT, by=by, note=reason)
+    """An active household leaves on ``on`` (today by default)."""
+    return _move(membership, ConstellationMembership.Status.LEFT, by=by, note=reason, on=on)
 
 
 # --- children and placements --------------------------------------------------------
@@ -482,6 +562,8 @@ def create_child(
         actor=by,
         verb="child.placed",
         target=child,
+        household=household,
+        children=[child],
         summary=f"{child.known_as} placed with {household}",
     )
     return child
@@ -507,6 +589,8 @@ def update_child(child: Child, *, by: User | None, **changes: Any) -> Child:
         actor=by,
         verb="child.updated",
         target=child,
+        household=child.household_id,
+        children=[child],
         summary=f"{child.known_as}'s record updated",
         payload={"fields": changed},
     )
@@ -515,12 +599,37 @@ def update_child(child: Child, *, by: User | None, **changes: Any) -> Child:
 
 @transaction.atomic
 def move_child(
-    child: Child, *, to: Household | None, by: User | None, reason: str, on: date | None = None
+    child: Child,
+    *,
+    to: Household | None,
+    by: User | None,
+    reason: str,
+    on: date | None = None,
+    kind: str = "",
 ) -> Child:
-    """Record a move: to another household, or (``to=None``) on from care in the
-    service (permanence, home, adoption, leaving care)."""
+    """Record a move on ``on`` (today by default): to another household (``kind`` a
+    planned move or a disruption), or (``to=None``) on from care in the service
+    (permanence, return home, adoption, leaving care: ``MOVES_ON``). An empty kind
+    is read as a planned move to a household.
+
+    Access follows the placement (issue 11): the former household keeps the full
+    record for ``settings.FORMER_CARER_ACCESS_DAYS`` days from the move (a
+    ``FormerHouseholdAccess`` grant), then sees what any member sees. Raises
+    ActionRefused for a kind that does not fit the move, a household of another
+    service, the household the child lives in, or a date before the placement."""
     child = Child.objects.select_for_update().get(pk=child.pk)
     on = on or timezone.localdate()
+    if kind and kind not in MoveKind.values:
+        raise ActionRefused("Choose why the child moved.")
+    if not kind and to is not None:
+        kind = MoveKind.PLANNED
+    if to is not None and kind in MOVES_ON:
+        raise ActionRefused(
+            f"{MoveKind(kind).label} takes the child on from care: leave the new household "
+            "empty, or choose a planned move or a disruption."
+        )
+    if to is None and kind and kind not in MOVES_ON:
+        raise ActionRefused("A planned move or a disruption needs the new household.")
     if to is not None and to.service_id != child.service_id:
         raise ActionRefused("The new household belongs to another fostering service.")
     if to is not None and to.pk == child.household_id:
@@ -533,8 +642,16 @@ def move_child(
             raise ActionRefused("The move cannot be before the current placement started.")
         current.ended_on = on
         current.reason_for_move = reason
-        current.save(update_fields=["ended_on", "reason_for_move"])
+        current.move_kind = kind
+        current.save(update_fields=["ended_on", "reason_for_move", "move_kind"])
     before = child.household
+    if before is not None:
+        FormerHouseholdAccess.objects.create(
+            child=child,
+            household=before,
+            moved_on=on,
+            ends_on=on + timedelta(days=settings.FORMER_CARER_ACCESS_DAYS),
+        )
     if to is None:
         child.household = None
         child.status = Child.Status.MOVED_ON
@@ -549,11 +666,28 @@ def move_child(
         actor=by,
         verb="child.moved",
         target=child,
+        household=before,
+        children=[child],
         summary=f"{child.known_as} moved " + (f"to {to}" if to else "on"),
         payload={
             "from_household_id": before.pk if before else None,
             "to_household_id": to.pk if to else None,
             "reason": reason[:200],
+            "kind": kind,
+            "on": on.isoformat(),
         },
     )
     return child
+
+
+# The jobs of this package (ARCHITECTURE.md, "Inside an app"), re-exported.
+from .concerns import close_concern as close_concern  # noqa: E402
+from .concerns import open_concern as open_concern  # noqa: E402
+from .concerns import open_concern_by_hand as open_concern_by_hand  # noqa: E402
+from .contact import FollowUpInput as FollowUpInput  # noqa: E402
+from .contact import record_check_in as record_check_in  # noqa: E402
+from .contact import resolve_follow_up as resolve_follow_up  # noqa: E402
+from .contact import set_contact_thresholds as set_contact_thresholds  # noqa: E402
+from .placements import end_former_access as end_former_access  # noqa: E402
+from .planning import record_planning_meeting as record_planning_meeting  # noqa: E402
+from .planning import write_supervision_note as write_supervision_note  # noqa: E402
