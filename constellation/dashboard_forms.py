@@ -6,9 +6,9 @@ from datetime import date
 
 from django import forms
 
-from .periods import Period, PeriodError
+from .periods import FIRST_YEAR, LAST_YEAR, Period, PeriodError
 
-MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+MONTH = re.compile(r"^(\d{4})-(\d{2})$", re.ASCII)
 
 
 def _month(text: str, field: str) -> date:
@@ -16,7 +16,7 @@ def _month(text: str, field: str) -> date:
     if not found:
         raise forms.ValidationError(f"Give the {field} month as YYYY-MM, e.g. 2026-04.")
     year, month = int(found[1]), int(found[2])
-    if not 1 <= month <= 12 or year < 1900:
+    if not 1 <= month <= 12 or not FIRST_YEAR <= year <= LAST_YEAR:
         raise forms.ValidationError(f"There is no month {text.strip()}.")
     return date(year, month, 1)
 

@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 from django.db import connection, models
 from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce, Least, TruncDate, TruncMonth
+from django.utils import timezone
 
 from calendar_events.models import Attendance, Event, Occurrence
 from delegated_authority.models import Agreement
@@ -228,8 +229,10 @@ MEASURES: dict[str, Measure] = {
             "attendance_share",
             "Attendance (share of invited households)",
             "percent",
-            "Households attending \u00f7 households invited, over the dates held. An event for the "
-            "whole constellation invites its hub and the satellites in it on that day; otherwise the chosen households.",
+            "Invited households attending \u00f7 households invited, over the dates held. An event "
+            "for the whole constellation invites its hub and the satellites in it on that day; "
+            "otherwise the chosen households (a household that came without being chosen is "
+            "counted as attending, not in this share).",
         ),
         _m(
             "meeting_months",
@@ -319,7 +322,8 @@ MEASURES: dict[str, Measure] = {
             "households_left",
             "Households left",
             "int",
-            "Satellite households that left in the period.",
+            "Satellite households whose membership ended in the period, having joined: "
+            "left, or withdrawn after their join date.",
         ),
         _m(
             "household_years",
@@ -411,6 +415,13 @@ def _overlap_days(start: date | None, end: date | None, period: Period) -> int:
 
 def _in_on(start: date | None, end: date | None, day: date) -> bool:
     return start is not None and start <= day and (end is None or day < end)
+
+
+def _as_of(period: Period) -> date:
+    """The day "at the end of the period" is read on: its last day, or today (London)
+    while the period is still under way, so a month in progress is not read three
+    weeks ahead (a household rung yesterday is in touch today)."""
+    return min(period.last, timezone.localdate())
 
 
 def _month_of(moment_field: str):
@@ -727,11 +738,19 @@ def event_figures(ids, period: Period) -> dict[int, dict]:
         .order_by()
     ):
         out[row.pop("event__constellation_id")].update(row)
+    chosen_one = Event.invited_households.through.objects.filter(
+        event=OuterRef("occurrence__event"), household=OuterRef("household")
+    )
     for row in (
         Attendance.objects.filter(occurrence__in=held.values("pk"))
         .values("occurrence__event__constellation_id")
         .annotate(
             attending_households=Count("pk", filter=Q(household__isnull=False)),
+            attending_invited=Count(
+                "pk",
+                filter=Q(household__isnull=False)
+                & (Q(occurrence__event__invite_everyone=True) | Exists(chosen_one)),
+            ),
             attending_adults=Coalesce(Sum("adults"), 0),
             attending_people=Coalesce(Sum("people"), 0),
         )
@@ -755,7 +774,8 @@ def sibling_figures(ids, period: Period, people: _People) -> dict[int, dict]:
     """Per constellation: children placed in it at the end of the period who have a
     sibling placed in another household, and how many of them were with that sibling
     in the period at a recorded event or the same night at the hub. Three queries."""
-    placed_now = {cid: people.children_on(cid, period.last) for cid in ids}
+    as_of = _as_of(period)
+    placed_now = {cid: people.children_on(cid, as_of) for cid in ids}
     all_children = {child for found in placed_now.values() for child in found}
     pairs = list(
         Child.siblings.through.objects.filter(from_child__in=all_children).values_list(
@@ -767,8 +787,8 @@ def sibling_figures(ids, period: Period, people: _People) -> dict[int, dict]:
     # Where each sibling lives at the end of the period (any household of the service).
     siblings = {to for _, to in pairs}
     home = dict(
-        Placement.objects.filter(child__in=siblings, started_on__lte=period.last)
-        .filter(Q(ended_on__isnull=True) | Q(ended_on__gt=period.last))
+        Placement.objects.filter(child__in=siblings, started_on__lte=as_of)
+        .filter(Q(ended_on__isnull=True) | Q(ended_on__gt=as_of))
         .values_list("child_id", "household_id")
     )
     apart: dict[int, set[int]] = defaultdict(set)  # child -> its siblings placed apart
@@ -857,14 +877,15 @@ def contact_figures(ids, period: Period, people: _People) -> dict[int, dict]:
             "pk", "contact_amber_days", "contact_red_days"
         )
     }
+    as_of = _as_of(period)
     for cid in ids:
         covered = total = 0
         for household, start, end in people.spans(cid):
-            if household == people.hub_of.get(cid) or not _in_on(start, end, period.last):
+            if household == people.hub_of.get(cid) or not _in_on(start, end, as_of):
                 continue
             last = last_made.get((cid, household))
             since = last.astimezone(LONDON).date() if last else start
-            days = max(0, (period.last - since).days)
+            days = max(0, (as_of - since).days)
             t = thresholds[cid]
             total += 1
             if (
@@ -904,7 +925,8 @@ def stability_figures(ids, period: Period, people: _People) -> dict[int, dict]:
     satellites joined and left, household-years, carers de-registered; 12-month
     retention; active satellites at the end. Read from ``people`` (no query)."""
     out: dict[int, dict] = {}
-    retention_base = add_months(period.last + timedelta(days=1), -12) - timedelta(days=1)
+    as_of = _as_of(period)
+    retention_base = add_months(as_of + timedelta(days=1), -12) - timedelta(days=1)
     for cid in ids:
         spans = people.spans(cid)
         hub = people.hub_of.get(cid)
@@ -935,20 +957,16 @@ def stability_figures(ids, period: Period, people: _People) -> dict[int, dict]:
             and people.in_constellation(cid, household, ended - timedelta(days=1))
         )
         satellites_then = people.households_on(cid, retention_base, satellites_only=True)
-        satellites_now = people.households_on(cid, period.last, satellites_only=True)
+        satellites_now = people.households_on(cid, as_of, satellites_only=True)
         memberships = [m for m in people.memberships if m[0] == cid]
         out[cid] = {
-            "children": len(people.children_on(cid, period.last)),
+            "children": len(people.children_on(cid, as_of)),
             "child_years": child_days / YEAR_DAYS,
             "placement_moves": moves,
             "unplanned_endings": unplanned,
             "households_joined": sum(1 for m in memberships if period.first <= m[2] <= period.last),
             "households_left": sum(
-                1
-                for m in memberships
-                if m[4] == ConstellationMembership.Status.LEFT
-                and m[3]
-                and period.first <= m[3] <= period.last
+                1 for m in memberships if m[3] and period.first <= m[3] <= period.last
             ),
             "household_years": household_days / YEAR_DAYS,
             "carers_deregistered": deregistered,
@@ -965,24 +983,25 @@ def agreement_figures(ids, period: Period, people: _People) -> dict[int, dict]:
     delegated authority agreement in force then (the newest version effective by that
     day), due for review within ``REVIEW_WINDOW_DAYS`` after it, overdue, and without
     one. One query."""
-    placed = {cid: people.children_on(cid, period.last) for cid in ids}
+    as_of = _as_of(period)
+    placed = {cid: people.children_on(cid, as_of) for cid in ids}
     children = {c for found in placed.values() for c in found}
     newer = Agreement.objects.filter(
-        child=OuterRef("child"), effective_from__lte=period.last, version__gt=OuterRef("version")
+        child=OuterRef("child"), effective_from__lte=as_of, version__gt=OuterRef("version")
     )
     review = dict(
-        Agreement.objects.filter(child__in=children, effective_from__lte=period.last)
+        Agreement.objects.filter(child__in=children, effective_from__lte=as_of)
         .filter(~Exists(newer))
         .values_list("child_id", "review_on")
     )
-    due_by = period.last + timedelta(days=REVIEW_WINDOW_DAYS)
+    due_by = as_of + timedelta(days=REVIEW_WINDOW_DAYS)
     out = {}
     for cid, found in placed.items():
         reviews = [review[c] for c in found if c in review]
         out[cid] = {
             "agreements_in_force": len(reviews),
-            "agreements_due": sum(1 for r in reviews if period.last <= r <= due_by),
-            "agreements_overdue": sum(1 for r in reviews if r < period.last),
+            "agreements_due": sum(1 for r in reviews if as_of <= r <= due_by),
+            "agreements_overdue": sum(1 for r in reviews if r < as_of),
             "children_without_agreement": len(found) - len(reviews),
         }
     return out
@@ -1008,6 +1027,7 @@ ADDITIVE = [
     *[f"events_{k.value}" for k in EVENT_KINDS],
     "invited",
     "attending_households",
+    "attending_invited",
     "attending_adults",
     "attending_children",
     "meeting_months",
@@ -1044,7 +1064,7 @@ def _derive(row: dict, period: Period) -> dict:
     row["acceptance_rate"] = _ratio(row["accepted_ever"], answered)
     row["nights_per_household"] = _ratio(row["nights"], row["households_at_end"])
     row["nights_per_child"] = _ratio(row["nights"], row["children"])
-    row["attendance_share"] = _ratio(row["attending_households"], row["invited"])
+    row["attendance_share"] = _ratio(row["attending_invited"], row["invited"])
     row["coverage"] = _ratio(row["coverage_covered"], row["coverage_households"])
     row["check_ins_per_household"] = _ratio(row["check_ins"], row["active_satellites"])
     row["unplanned_rate"] = _ratio(row["unplanned_endings"], row["child_years"])
@@ -1089,7 +1109,7 @@ def figures(constellations, period: Period) -> Figures:
         for part in parts:
             row.update({k: v for k, v in part.get(cid, {}).items() if v is not None})
         row.update(crisis[cid])
-        satellites = people.households_on(cid, period.last, satellites_only=True)
+        satellites = people.households_on(cid, _as_of(period), satellites_only=True)
         counts = [spread.get(cid, {}).get(h, 0) for h in satellites]
         row["nights_spread"] = (max(counts) - min(counts)) if counts else None
         low = row["active_satellites"]
@@ -1192,7 +1212,7 @@ def monthly(constellations, period: Period) -> dict[str, dict[date, dict]]:
         }
     people = _People(ids)
     for month in months:
-        month_last = min(add_months(month, 1) - timedelta(days=1), period.last)
+        month_last = min(add_months(month, 1) - timedelta(days=1), _as_of(period))
         satellites = sum(
             len(people.households_on(cid, month_last, satellites_only=True)) for cid in ids
         )
@@ -1230,7 +1250,7 @@ def household_nights(ids, period: Period) -> list[dict]:
         }
     people = _People(ids)
     for cid in ids:
-        for household in people.households_on(cid, period.last, satellites_only=True):
+        for household in people.households_on(cid, _as_of(period), satellites_only=True):
             rows.setdefault(
                 (cid, household),
                 {

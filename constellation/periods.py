@@ -13,6 +13,9 @@ from calendar_events.recurrence import london_midnight
 # is refused with a message rather than read (a range of 50 years is a typing slip).
 MAX_MONTHS = 120
 DEFAULT_MONTHS = 12
+# The years a period may fall in: a month outside them is "no such month" (a 400),
+# so that the period before it and the moment after it are still dates.
+FIRST_YEAR, LAST_YEAR = 1900, 9998
 
 
 def month_start(day: date) -> date:
@@ -65,10 +68,11 @@ class Period:
 
     @classmethod
     def month(cls, year: int, month: int) -> Period:
-        try:
-            day = date(year, month, 1)
-        except ValueError as error:
-            raise PeriodError("There is no such month.") from error
+        """The one month ``year``-``month``; PeriodError unless the month exists and the
+        year is within FIRST_YEAR..LAST_YEAR."""
+        if not (FIRST_YEAR <= year <= LAST_YEAR and 1 <= month <= 12):
+            raise PeriodError("There is no such month.")
+        day = date(year, month, 1)
         return cls.of_months(day, day)
 
     @property

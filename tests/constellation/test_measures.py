@@ -680,6 +680,8 @@ def test_event_dates_held_and_who_came_in_may(may_events):
         "invited": 3 + 3 + 4 + 2,
         # E1 2, 5 May 2, 19 May 4, E3 1.
         "attending_households": 9,
+        # All of them were invited.
+        "attending_invited": 9,
         # E1 2 + 1 + Sam's 2; 5 May 1 + 2; 19 May 1 + 1 + 2 + 1; E3 1.
         "attending_adults": 14,
         # E1 Amara and Cara; 5 May Bobby.
@@ -690,6 +692,39 @@ def test_event_dates_held_and_who_came_in_may(may_events):
     assert figures["attendance_share"] == pytest.approx(9 / 12)
     assert figures["meeting_months"] == 1
     assert figures["months"] == 1
+
+
+def test_a_household_not_chosen_who_came_is_attending_but_not_in_the_share(clock, world):
+    """The hub carer came to a training for two chosen satellites and recorded herself:
+    three households attended, but the share of those invited is 1 of 2, never above
+    100%."""
+    w = world
+    clock.move_to(at(2026, 5, 1, 9))
+    training = calendar.london_start(date(2026, 5, 20), 10)
+    event = calendar.create_event(
+        constellation=w.constellation,
+        by=w.hub_carer,
+        kind=Event.Kind.TRAINING,
+        title="Therapeutic parenting",
+        start=training,
+        end=training + timedelta(hours=2),
+        invitation=calendar.Invitation(everyone=False, households=(w.satellite, w.neighbour)),
+    )
+    clock.move_to(at(2026, 5, 20, 12, 30))
+    calendar.record_attendance(
+        event,
+        training,
+        by=w.hub_carer,
+        came=[
+            calendar.Came(household=w.neighbour, adults=1),
+            calendar.Came(household=w.hub, adults=1),
+        ],
+    )
+    clock.move_to(at(2026, 6, 1, 9))
+    figures = row(w.constellation, month(2026, 5))
+    assert figures["attending_households"] == 2
+    assert figures["invited"] == 2
+    assert figures["attendance_share"] == pytest.approx(1 / 2)
 
 
 def test_months_with_a_meeting_and_attendance_over_may_and_june(may_events):
