@@ -491,6 +491,9 @@ BAD_PERIODS = [
     ("5000-chars-start", {"start": "2" * 5000}, "at most 7 characters"),
     ("5000-chars-end", {"end": "x" * 5000}, "at most 7 characters"),
     ("year-1", {"start": "0001-01"}, "There is no month 0001-01."),
+    ("year-1899", {"start": "1899-12"}, "There is no month 1899-12."),
+    ("arabic-indic-digits", {"start": "\u0662\u0660\u0662\u0666-\u0660\u0665"}, "as YYYY-MM"),
+    ("full-width-digits", {"end": "\uff12\uff10\uff12\uff16-\uff10\uff15"}, "as YYYY-MM"),
 ]
 BAD_FORMATS = [
     ("pdf", {"format": "pdf"}, "Select a valid choice. pdf is not one of"),
@@ -618,7 +621,16 @@ def test_an_unknown_table_is_a_404_and_nothing_is_exported(client, world, table)
 
 @pytest.mark.parametrize(
     ("year", "month"),
-    [(2026, 13), (2026, 0), (0, 1), (1, 1), (9999, 12), (99999, 1), (2026, 99999999999)],
+    [
+        (2026, 13),
+        (2026, 0),
+        (0, 1),
+        (1, 1),
+        (1899, 12),
+        (9999, 12),
+        (99999, 1),
+        (2026, 99999999999),
+    ],
 )
 def test_a_month_that_does_not_exist_is_a_404(client, world, year, month):
     """The drill-down's month is in the path: a month no calendar holds (or whose
