@@ -8,9 +8,10 @@ from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_GET
 
-from . import access, dashboards, exports, measures
+from . import access, dashboards, exports, kept_figures
 from .dashboard_forms import ExportForm, PeriodForm
 from .models import ExportRecord
 from .periods import Period, PeriodError
@@ -29,30 +30,42 @@ def _bad_filters(request, form, template="constellation/dashboards/bad_filters.h
 
 def _page(request, constellations, period: Period, *, form, scope=None, month=None):
     names = {c.pk: c.name for c in constellations}
-    current = measures.figures(list(names), period)
-    previous = measures.figures(list(names), period.previous())
-    series = measures.monthly(list(names), period)
+    version = kept_figures.data_version(names)
+    current = kept_figures.figures(names, period, version=version)
+    previous = kept_figures.figures(names, period.previous(), version=version)
     query = f"start={period.first:%Y-%m}&end={period.last:%Y-%m}"
-    tables = dashboards.theme_tables(current, names)
-    tables.append(dashboards.fairness_table(list(names), names, period))
-    if scope is None:
-        for table in tables:
-            for row in table.rows:
-                if row.get("constellation_id"):
-                    pk = row["constellation_id"]
-                    row["link"] = reverse("dashboards:constellation", args=[pk]) + "?" + query
+
+    def tables():
+        found = dashboards.theme_tables(current, names)
+        found.append(dashboards.fairness_table(list(names), names, period, version=version))
+        if scope is None:
+            for table in found:
+                for row in table.rows:
+                    if row.get("constellation_id"):
+                        pk = row["constellation_id"]
+                        row["link"] = reverse("dashboards:constellation", args=[pk]) + "?" + query
+        return found
+
+    def series():
+        return kept_figures.monthly(names, period, version=version)
+
+    # The charts and tables are built only when the page's kept fragment is missing.
     return {
         "form": form,
         "period": period,
         "previous": period.previous(),
         "headline": dashboards.headline(current, previous),
-        "tables": tables,
-        "charts": dashboards.charts(series, period),
-        "months": dashboards.month_table(series, period),
+        "tables": SimpleLazyObject(tables),
+        "charts": SimpleLazyObject(lambda: dashboards.charts(series(), period)),
+        "months": SimpleLazyObject(lambda: dashboards.month_table(series(), period)),
         "constellations": constellations,
         "scope": scope,
         "month": month,
         "query": query,
+        "keep_seconds": kept_figures.KEEP_SECONDS,
+        "page_key": kept_figures.page_key(
+            version, names, period, scope.pk if scope else None, bool(month), query
+        ),
     }
 
 
@@ -133,11 +146,11 @@ def export(request, table: str):
     period = form.cleaned_data["period"]
     names = {c.pk: c.name for c in constellations}
     if table == "months":
-        chosen = [dashboards.month_table(measures.monthly(list(names), period), period)]
+        chosen = [dashboards.month_table(kept_figures.monthly(names, period), period)]
     elif table == "fairness":
         chosen = [dashboards.fairness_table(list(names), names, period)]
     else:
-        tables = dashboards.theme_tables(measures.figures(list(names), period), names)
+        tables = dashboards.theme_tables(kept_figures.figures(names, period), names)
         tables.append(dashboards.fairness_table(list(names), names, period))
         chosen = tables if table == "all" else [t for t in tables if t.name == table]
     filters = {

@@ -10,7 +10,7 @@ from datetime import date
 from calendar_events.models import Event
 from sleepovers.models import Kind
 
-from . import measures
+from . import kept_figures, measures
 from .measures import MEASURES, Figures
 from .periods import Period
 from .tables import Column, Table
@@ -157,10 +157,11 @@ def headline(current: Figures, previous: Figures) -> list[Headline]:
     return [Headline(MEASURES[k], current.total.get(k), previous.total.get(k)) for k in HEADLINE]
 
 
-def fairness_table(ids, names: dict[int, str], period: Period) -> Table:
-    """Nights per household in the period (``measures.household_nights``), a row per
-    household named by its carers' first names, busiest first within a constellation."""
-    found = measures.household_nights(ids, period)
+def fairness_table(ids, names: dict[int, str], period: Period, *, version=None) -> Table:
+    """Nights per household in the period (``measures.household_nights``, kept by
+    ``kept_figures``), a row per household named by its carers' first names, busiest
+    first within a constellation. ``version``: the data version the page read."""
+    found = kept_figures.household_nights(ids, period, version=version)
     who = measures.carers_first_names({r["household_id"] for r in found})
     nights = MEASURES["nights"].definition
     table = Table(
@@ -392,8 +393,9 @@ def evaluation_return(constellations, period: Period) -> Table:
         *[_column(k) for k in RETURN_KEYS],
     ]
     table = Table("evaluation-return", "Evaluation return", columns)
+    version = kept_figures.data_version(names)
     for quarter in period.quarters():
-        found = measures.figures(list(names), quarter)
+        found = kept_figures.figures(names, quarter, version=version)
         for cid, name in names.items():
             table.rows.append(
                 {

@@ -281,6 +281,7 @@ class Builder:
             self.calendar(plan)
             self.contact(plan)
         self.permissions()
+        self.activity()
 
     def staff(self) -> None:
         from constellation.models import FosteringService
@@ -1557,6 +1558,32 @@ class Builder:
                     for u in sorted(users)
                 ]
         self.save(ConstellationUserObjectPermission, rows)
+
+    def activity(self) -> None:
+        """The activity record the services would have written: a row for each step of
+        each request's timeline (made, answered, arrived, ...), at its moment. One
+        INSERT ... SELECT in the database (the rows are many and need no Python)."""
+        from django.contrib.contenttypes.models import ContentType
+        from django.db import connection
+
+        from sleepovers.models import Request
+
+        target_type = ContentType.objects.get_for_model(Request).pk
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """INSERT INTO constellation_activity (service_id, constellation_id,
+                    household_id, actor_id, verb, kind, target_type_id, target_id, summary,
+                    payload, created_at)
+                SELECT c.service_id, r.constellation_id, r.household_id, t.by_id,
+                    'sleepover.' || t.to_status, 'request', %s, r.id,
+                    'A request: ' || t.to_status, '{}', t.at
+                FROM sleepovers_transition t
+                JOIN sleepovers_request r ON r.id = t.request_id
+                JOIN constellation_constellation c ON c.id = r.constellation_id
+                WHERE c.service_id = %s""",
+                [target_type, self.service.pk],
+            )
+            self.counts["constellation.Activity"] += cursor.rowcount
 
     def carers_of(self, household):
         if not hasattr(self, "_carers_by_household"):
