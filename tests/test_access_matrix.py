@@ -993,13 +993,20 @@ def _contact_entries() -> dict:
     from tests.constellation import (
         access_contact,
         access_contact_api,
+        access_dashboards,
         access_desk,
         access_membership,
     )
 
     module = sys.modules[__name__]
     found: dict[str, Spec] = {}
-    for part in (access_contact, access_desk, access_membership, access_contact_api):
+    for part in (
+        access_contact,
+        access_desk,
+        access_membership,
+        access_contact_api,
+        access_dashboards,
+    ):
         found.update(part.entries(module))
     return found
 

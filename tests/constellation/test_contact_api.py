@@ -300,7 +300,10 @@ def test_a_check_in_at_high_concern_opens_a_concern_and_alerts_the_liaison_worke
     opened = Concern.objects.get(household=w.satellite)
     assert opened.source == Concern.Source.HIGH_CHECK_IN
     alert = Notification.objects.get(recipient=w.liaison, kind=Kind.CONCERN, channel=Channel.IN_APP)
-    assert "The Ashfords" in alert.body
+    # Named by its carers' first names, never the household's name (a surname a placed
+    # child may share).
+    assert f"{w.satellite_carer.first_name}'s household" in alert.body
+    assert "Ashford" not in alert.body
 
 
 def test_who_may_record_a_check_in(clock, world, as_user):
