@@ -369,15 +369,35 @@ def get_desk_for(user) -> None:
         raise PermissionDenied("The desk is for liaison workers and fostering managers.")
 
 
+def _dashboard_roles(user):
+    from people.models import StaffRole
+
+    return StaffRole.objects.active().filter(
+        user=user, role__in=[StaffRole.Role.MANAGER, StaffRole.Role.LIAISON]
+    )
+
+
 def dashboard_constellations(user):
     """The constellations whose dashboards ``user`` reads: a fostering manager's whole
-    service, a liaison worker's own constellations (``Constellation.objects.managed_by``).
-    Raises PermissionDenied (403) for anyone else: carers never reach dashboards or
-    exports (issue 12)."""
-    found = Constellation.objects.managed_by(user) if user.is_authenticated else None
-    if found is None or not found.exists():
+    service, a liaison worker's own constellations (``Constellation.objects.managed_by``),
+    ordered by name. A manager of a service with no constellation yet, or a liaison
+    worker not yet assigned, reads an empty dashboard. Raises PermissionDenied (403)
+    for anyone else: carers never reach dashboards or exports (issue 12)."""
+    if not user.is_authenticated:
+        raise PermissionDenied("Dashboards are for liaison workers and fostering managers.")
+    found = Constellation.objects.managed_by(user)
+    if not found.exists() and not _dashboard_roles(user).exists():
         raise PermissionDenied("Dashboards are for liaison workers and fostering managers.")
     return found.select_related("service").order_by("name", "pk")
+
+
+def dashboard_service(user, constellations):
+    """The fostering service an export of ``constellations`` is recorded against (the
+    export audit trail): theirs, or the user's own when there are none yet."""
+    if constellations:
+        return constellations[0].service
+    role = _dashboard_roles(user).select_related("service").order_by("pk").first()
+    return role.service if role else None
 
 
 def get_dashboard_constellation(user, pk: int) -> Constellation:

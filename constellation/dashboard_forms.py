@@ -62,6 +62,11 @@ class PeriodForm(forms.Form):
         end = data.get("end") or (
             default.last if not data.get("start") else max(start, default.last)
         )
+        if start.year < FIRST_YEAR or end.year > LAST_YEAR:
+            raise forms.ValidationError(
+                f"The period must lie within {FIRST_YEAR} to {LAST_YEAR}: "
+                "give a start month from January 1900 on."
+            )
         try:
             data["period"] = Period.of_months(start, end)
         except PeriodError as error:
@@ -75,4 +80,7 @@ class PeriodForm(forms.Form):
 
 
 class ExportForm(forms.Form):
-    format = forms.ChoiceField(choices=[("csv", "CSV"), ("xlsx", "Excel (XLSX)")])
+    format = forms.ChoiceField(
+        choices=[("csv", "CSV"), ("xlsx", "Excel (XLSX)")],
+        error_messages={"required": "Choose the export's format: format=csv or format=xlsx."},
+    )

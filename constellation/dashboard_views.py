@@ -3,18 +3,23 @@ worker's constellations), one constellation's with its months, a month's, the
 exports of every table and the evaluation return. Who may: ``access``; the figures:
 ``measures`` through ``dashboards``. Bad filters answer 400 with the message."""
 
+import re
+
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from . import access, dashboards, exports, kept_figures
 from .dashboard_forms import ExportForm, PeriodForm
 from .models import ExportRecord
 from .periods import Period, PeriodError
+
+# A record id in a query string: ASCII digits that fit the database's bigint.
+ASCII_ID = re.compile(r"[0-9]{1,18}")
 
 
 def _period_form(request):
@@ -70,7 +75,7 @@ def _page(request, constellations, period: Period, *, form, scope=None, month=No
 
 
 @login_required
-@require_GET
+@require_safe
 def service(request):
     """A fostering manager's dashboard of the service, or a liaison worker's of
     their constellations: headline, charts, a row per constellation."""
@@ -83,7 +88,7 @@ def service(request):
 
 
 @login_required
-@require_GET
+@require_safe
 def constellation(request, pk: int, year: int | None = None, month: int | None = None):
     """One constellation's dashboard for the filtered period, or for one month."""
     found = access.get_dashboard_constellation(request.user, pk)
@@ -123,7 +128,7 @@ def _export(request, tables, *, name: str, title: str, filters: dict, service):
 
 
 @login_required
-@require_GET
+@require_safe
 def export(request, table: str):
     """A table of the dashboard (``?format=csv|xlsx``, same filters as the page, and
     ``constellation=<id>`` for one constellation's); ``all`` is every table in one
@@ -132,10 +137,10 @@ def export(request, table: str):
     if table not in [*dashboards.TABLE_NAMES, "all"]:
         raise Http404("No such table.")
     if request.GET.get("constellation"):
-        try:
-            pk = int(request.GET["constellation"])
-        except ValueError as error:
-            raise Http404("No such constellation.") from error
+        text = request.GET["constellation"]
+        if not ASCII_ID.fullmatch(text):
+            raise Http404("No such constellation.")
+        pk = int(text)
         constellations = [access.get_dashboard_constellation(request.user, pk)]
     form = _period_form(request)
     if not form.is_valid():
@@ -164,12 +169,12 @@ def export(request, table: str):
         name=table,
         title=f"Dashboard {period.label()}",
         filters=filters,
-        service=constellations[0].service,
+        service=access.dashboard_service(request.user, constellations),
     )
 
 
 @login_required
-@require_GET
+@require_safe
 def evaluation_return(request):
     """The evaluation return: one row per constellation per quarter, as a printable
     page, or ``?format=csv|xlsx`` (written to the export audit trail)."""
@@ -191,7 +196,7 @@ def evaluation_return(request):
             name="evaluation-return",
             title=f"Evaluation return {period.label()}",
             filters=filters,
-            service=constellations[0].service,
+            service=access.dashboard_service(request.user, constellations),
         )
     return render(
         request,

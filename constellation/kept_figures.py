@@ -10,8 +10,9 @@ key made of:
 - London's today, which the default period and "at the end of the period" (a
   month under way is read on today) depend on;
 - the **data version**: the newest row of the activity record of their fostering
-  service(s). Every service that changes what the measures count (requests and
-  answers, stays, events held, check-ins, concerns, approvals and agreements,
+  service(s), and the count of its latest rows (``data_version``). Every service
+  that changes what the measures count (requests and answers, stays, crises passed
+  beyond the hub, events held, check-ins, concerns, approvals and agreements,
   memberships, carers, placements) writes that record in the transaction of the
   change, so after a change the key is new and the next page reads the live
   measures again. What is kept is what ``measures`` gives, never a figure of its own,
@@ -39,19 +40,29 @@ from .periods import Period
 KEEP_SECONDS = 15 * 60
 
 
+# How far back, in ids of the activity record, a row committed late is still seen.
+LATE_ROWS = 1000
+
+
 def data_version(ids: Iterable[int]) -> str:
-    """The newest activity row (``"id@created_at"``) of the fostering services of the
-    constellations ``ids``, or ``"0"`` when they have none. One query, served by the
-    ``activity_service`` index (service, newest first)."""
+    """The version of the figures of the constellations ``ids``: the newest row of the
+    activity record of their fostering service(s) (``"id@created_at"``, served by the
+    ``activity_service`` index), and how many of their rows have an id above the
+    ``LATE_ROWS`` ids before it. The count catches a change whose transaction
+    committed after a newer one had been read (its row is not the newest, so the
+    newest does not move, but the count does). ``"0"`` when they have none. Two
+    queries, each reading at most about ``LATE_ROWS`` index entries."""
+    services = Constellation.objects.filter(pk__in=list(ids)).values("service")
     newest = (
-        Activity.objects.filter(
-            service__in=Constellation.objects.filter(pk__in=list(ids)).values("service")
-        )
+        Activity.objects.filter(service__in=services)
         .order_by("-created_at", "-id")
         .values_list("id", "created_at")
         .first()
     )
-    return f"{newest[0]}@{newest[1].timestamp():.6f}" if newest else "0"
+    if newest is None:
+        return "0"
+    recent = Activity.objects.filter(service__in=services, id__gt=newest[0] - LATE_ROWS).count()
+    return f"{newest[0]}@{newest[1].timestamp():.6f}+{recent}"
 
 
 def _key(name: str, ids: list[int], period: Period, version: str) -> str:

@@ -238,7 +238,9 @@ MEASURES: dict[str, Measure] = {
             "meeting_months",
             "Months with a constellation meeting",
             "int",
-            "Months of the period with at least one constellation meeting held (attendance recorded).",
+            "Months of the period with at least one constellation meeting held (attendance "
+            "recorded). For all the constellations together: the months in which every one of "
+            "them held one.",
         ),
         _m("months", "Months in the period", "int", "Whole months in the period."),
         _m(
@@ -422,6 +424,15 @@ def _as_of(period: Period) -> date:
     while the period is still under way, so a month in progress is not read three
     weeks ahead (a household rung yesterday is in touch today)."""
     return min(period.last, timezone.localdate())
+
+
+def _a_year_before(day: date) -> date:
+    """The same day a year earlier (28 February for a 29 February): where 12-month
+    retention looks back from."""
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:
+        return day.replace(year=day.year - 1, day=28)
 
 
 def _month_of(moment_field: str):
@@ -724,7 +735,8 @@ def _invited_households():
 def event_figures(ids, period: Period) -> dict[int, dict]:
     """Per constellation: dates held in the period (all and by kind), attendance
     (households, adults, children, and the share of invited households) and the
-    months with a constellation meeting held. Three queries."""
+    months with a constellation meeting held (under the key None: the months in which
+    every one of ``ids`` held one). Three queries."""
     held = _held_dates(ids, period)
     out: dict[int, dict] = defaultdict(dict)
     for row in (
@@ -759,14 +771,20 @@ def event_figures(ids, period: Period) -> dict[int, dict]:
         cid = row.pop("occurrence__event__constellation_id")
         row["attending_children"] = row.pop("attending_people") - row["attending_adults"]
         out[cid].update(row)
-    for row in (
+    met: dict[int, set] = defaultdict(set)  # constellation -> months with a meeting
+    for cid, month in (
         held.filter(event__kind=Event.Kind.MEETING)
         .annotate(month=_month_of("when"))
-        .values("event__constellation_id")
-        .annotate(meeting_months=Count("month", distinct=True))
+        .values_list("event__constellation_id", "month")
+        .distinct()
         .order_by()
     ):
-        out[row["event__constellation_id"]]["meeting_months"] = row["meeting_months"]
+        met[cid].add(_as_date(month))
+    for cid, months in met.items():
+        out[cid]["meeting_months"] = len(months)
+    # All the constellations together: the months in which every one of them met.
+    every = set.intersection(*(met.get(cid, set()) for cid in ids)) if ids else set()
+    out[None]["meeting_months"] = len(every)
     return out
 
 
@@ -926,7 +944,7 @@ def stability_figures(ids, period: Period, people: _People) -> dict[int, dict]:
     retention; active satellites at the end. Read from ``people`` (no query)."""
     out: dict[int, dict] = {}
     as_of = _as_of(period)
-    retention_base = add_months(as_of + timedelta(days=1), -12) - timedelta(days=1)
+    retention_base = _a_year_before(as_of)
     for cid in ids:
         spans = people.spans(cid)
         hub = people.hub_of.get(cid)
@@ -1091,11 +1109,12 @@ def figures(constellations, period: Period) -> Figures:
     number of constellations (about 20)."""
     ids = _ids(constellations)
     people = _People(ids)
+    events = event_figures(ids, period)
     parts = [
         request_counts(ids, period),
         stay_counts(ids, period),
         {cid: {"nights": n} for cid, n in night_counts(ids, period).items()},
-        event_figures(ids, period),
+        events,
         sibling_figures(ids, period, people),
         contact_figures(ids, period, people),
         stability_figures(ids, period, people),
@@ -1116,6 +1135,7 @@ def figures(constellations, period: Period) -> Figures:
         row["satellites_in_model"] = "Yes" if SATELLITES_MIN <= low <= SATELLITES_MAX else "No"
         rows[cid] = _derive(row, period)
     total = {key: sum(r[key] for r in rows.values()) for key in ADDITIVE}
+    total["meeting_months"] = events.get(None, {}).get("meeting_months", 0)
     total.update(dict(crisis[None].items()))
     spreads = [r["nights_spread"] for r in rows.values() if r["nights_spread"] is not None]
     total["nights_spread"] = max(spreads) if spreads else None

@@ -143,6 +143,23 @@ def _run(step: EscalationStep, now: datetime) -> None:
     step.ran_at = now
     step.status = EscalationStep.Status.DONE if reached else EscalationStep.Status.PASSED_ON
     step.save(update_fields=["ran_at", "status"])
+    if step.step != EscalationStep.Step.HUB:
+        # The crisis passed beyond the hub: in the activity record (the liaison worker's
+        # feed, and the dashboards' "escalated", which are kept until it moves).
+        to = (
+            "the liaison worker"
+            if step.step == EscalationStep.Step.LIAISON
+            else "the out-of-hours duty contact"
+        )
+        record_activity(
+            service=service,
+            constellation=request.constellation,
+            actor=None,
+            verb="sleepover.crisis_escalated",
+            target=request,
+            summary=f"Crisis request {request.pk}: not answered in time, passed to {to}",
+            household=request.household_id,
+        )
     if not reached:
         following = (
             EscalationStep.objects.select_for_update()

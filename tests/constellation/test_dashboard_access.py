@@ -492,6 +492,7 @@ BAD_PERIODS = [
     ("5000-chars-end", {"end": "x" * 5000}, "at most 7 characters"),
     ("year-1", {"start": "0001-01"}, "There is no month 0001-01."),
     ("year-1899", {"start": "1899-12"}, "There is no month 1899-12."),
+    ("end-only-in-1900", {"end": "1900-01"}, "The period must lie within 1900 to 9998"),
     ("arabic-indic-digits", {"start": "\u0662\u0660\u0662\u0666-\u0660\u0665"}, "as YYYY-MM"),
     ("full-width-digits", {"end": "\uff12\uff10\uff12\uff16-\uff10\uff15"}, "as YYYY-MM"),
 ]
@@ -503,6 +504,8 @@ BAD_FORMATS = [
 ]
 BAD_CONSTELLATIONS = [
     "abc",
+    "\u0661",  # an Arabic-Indic 1
+    " 1",
     "1.5",
     "\x00",
     "7" * 5000,
@@ -587,7 +590,7 @@ def test_an_export_with_no_format_is_a_400(client, world, table):
 
     response = client.get(reverse("dashboards:export", args=[table]))
 
-    assert _refused(response, 400, "This field is required.") is None
+    assert _refused(response, 400, "Choose the export's format: format=csv or format=xlsx.") is None
     assert not ExportRecord.objects.exists()
 
 

@@ -117,3 +117,30 @@ def test_the_data_version_moves_with_the_activity_record_of_the_service_only(clo
     _request(world, child=world.child, carer=world.satellite_carer)
     assert kept_figures.data_version([world.constellation.pk]) != ours
     assert kept_figures.data_version([world.other_service_constellation.pk]) == theirs
+
+
+def test_a_change_committed_after_a_newer_one_was_read_moves_the_version(clock, world):
+    """Two changes at once: the one written first commits last. Its row of the activity
+    record is older than the newest already read, yet the version moves."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from constellation.models import Activity
+
+    _request(world, child=world.child, carer=world.satellite_carer)
+    read = kept_figures.data_version([world.constellation.pk])
+    Activity.objects.create(
+        service=world.service,
+        constellation=world.constellation,
+        verb="sleepover.accepted",
+        target_type=ContentType.objects.get_for_model(world.constellation),
+        target_id=world.constellation.pk,
+        summary="A change that committed late",
+        created_at=NOW - timedelta(seconds=5),
+    )
+    assert kept_figures.data_version([world.constellation.pk]) != read
+
+
+def test_a_dashboard_answers_head_as_it_answers_get(clock, client, world):
+    client.force_login(world.manager)
+    assert client.head(reverse("dashboards:service")).status_code == 200
+    assert client.post(reverse("dashboards:service")).status_code == 405
