@@ -186,3 +186,15 @@ def test_a_manager_of_a_service_with_no_constellations_exports_an_empty_table(cl
     assert record.service == service
     assert record.rows == 0
     assert world.constellation.name not in response.content.decode("utf-8-sig")
+
+
+def test_the_headline_definitions_can_be_read_on_a_phone(client, world):
+    """A touch screen never shows a ``title``: the headline's definitions are text on
+    the page, under "How these figures are counted"."""
+    from django.utils.html import escape
+
+    client.force_login(world.manager)
+    page = client.get(reverse("dashboards:service")).content.decode()
+    definitions = page.split('data-testid="headline-definitions"', 1)[1].split("</details>")[0]
+    for key in ("requests", "nights", "coverage"):
+        assert f"<dd>{escape(measures.MEASURES[key].definition)}</dd>" in definitions, key
