@@ -193,6 +193,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "constellation.tasks.send_contact_reminders",
         "schedule": timedelta(minutes=15),
     },
+    # The dashboards' default figures computed after a change, before anyone asks.
+    "constellation-dashboards-ready": {
+        "task": "constellation.tasks.make_dashboards_ready",
+        "schedule": timedelta(minutes=5),
+    },
     "worker-heartbeat": {
         "task": "notifications.tasks.record_heartbeat",
         "schedule": timedelta(minutes=1),

@@ -104,3 +104,44 @@ def monthly(constellations, period: Period, *, version: str | None = None) -> di
 def household_nights(ids, period: Period, *, version: str | None = None) -> list[dict]:
     """``measures.household_nights`` (the fairness table's rows), kept as ``figures``."""
     return _kept("household_nights", ids, period, measures.household_nights, version)
+
+
+def dashboard_scopes() -> list[list[int]]:
+    """The sets of constellations whose dashboards are read: each fostering service's
+    (its managers') and each active liaison worker's own, without repeats. Sorted
+    ids; one query per liaison worker."""
+    from people.models import StaffRole
+
+    scopes: set[tuple[int, ...]] = set()
+    by_service: dict[int, list[int]] = {}
+    for pk, service in Constellation.objects.values_list("pk", "service"):
+        by_service.setdefault(service, []).append(pk)
+    scopes.update(tuple(sorted(ids)) for ids in by_service.values())
+    for role in (
+        StaffRole.objects.active().filter(role=StaffRole.Role.LIAISON).select_related("user")
+    ):
+        ids = sorted(Constellation.objects.managed_by(role.user).values_list("pk", flat=True))
+        if ids:
+            scopes.add(tuple(ids))
+    return [list(s) for s in sorted(scopes)]
+
+
+def make_ready(today=None) -> int:
+    """Compute and keep what the dashboards' default page reads (the twelve months to
+    this month and the twelve before them, the charts' series and the fairness rows)
+    for every scope of ``dashboard_scopes`` whose figures are not kept for their
+    current data version, so that the first page read after a change finds them.
+    Run by the beat every 5 minutes. Returns how many scopes were computed."""
+    today = today or timezone.localdate()
+    period = Period.default(today)
+    computed = 0
+    for ids in dashboard_scopes():
+        version = data_version(ids)
+        if cache.get(_key("figures", ids, period, version)) is not None:
+            continue
+        figures(ids, period, version=version)
+        figures(ids, period.previous(), version=version)
+        monthly(ids, period, version=version)
+        household_nights(ids, period, version=version)
+        computed += 1
+    return computed

@@ -15,3 +15,10 @@ def send_contact_reminders() -> int:
     from .reminders import send_due
 
     return send_due()
+
+
+@shared_task
+def make_dashboards_ready() -> int:
+    from .kept_figures import make_ready
+
+    return make_ready()

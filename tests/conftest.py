@@ -24,6 +24,12 @@ def _fast_and_eager(settings):
     settings.MFA_REQUIRED_FOR_STAFF = False
     # Each test its own cache, so that allauth's login rate limits don't leak between tests.
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Local-memory caches of one LOCATION share their store within a process: empty it,
+    # or a test would read what another kept (the dashboards' kept figures are keyed
+    # by ids and the activity record, which a rolled-back database gives out again).
+    from django.core.cache import caches
+
+    caches["default"].clear()
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -144,3 +144,28 @@ def test_a_dashboard_answers_head_as_it_answers_get(clock, client, world):
     client.force_login(world.manager)
     assert client.head(reverse("dashboards:service")).status_code == 200
     assert client.post(reverse("dashboards:service")).status_code == 405
+
+
+def test_the_task_makes_the_default_dashboards_ready_after_a_change(clock, client, world):
+    from constellation.tasks import make_dashboards_ready
+
+    scopes = kept_figures.dashboard_scopes()
+    # The service (Riverside and Hillside), the liaison worker's Riverside, the other
+    # liaison worker's Hillside and the other service's constellation.
+    assert [world.constellation.pk, world.other_constellation.pk] in scopes
+    assert [world.constellation.pk] in scopes
+    assert [world.other_service_constellation.pk] in scopes
+
+    assert make_dashboards_ready() == len(scopes)
+    assert make_dashboards_ready() == 0  # nothing changed: nothing computed
+
+    client.force_login(world.manager)
+    _, ready = _page(client)
+    kept_figures.cache.clear()
+    _, cold = _page(client)
+    assert ready < cold - 20, (ready, cold)
+    make_dashboards_ready()
+
+    _request(world, child=world.child, carer=world.satellite_carer)
+    # Northshire's scopes are computed again; Southshire's are still kept.
+    assert make_dashboards_ready() == len(scopes) - 1
