@@ -45,24 +45,22 @@ LATE_ROWS = 1000
 
 
 def data_version(ids: Iterable[int]) -> str:
-    """The version of the figures of the constellations ``ids``: the newest row of the
-    activity record of their fostering service(s) (``"id@created_at"``, served by the
-    ``activity_service`` index), and how many of their rows have an id above the
-    ``LATE_ROWS`` ids before it. The count catches a change whose transaction
-    committed after a newer one had been read (its row is not the newest, so the
-    newest does not move, but the count does). ``"0"`` when they have none. Two
-    queries, each reading at most about ``LATE_ROWS`` index entries."""
-    services = Constellation.objects.filter(pk__in=list(ids)).values("service")
-    newest = (
-        Activity.objects.filter(service__in=services)
-        .order_by("-created_at", "-id")
-        .values_list("id", "created_at")
-        .first()
+    """The version of the figures of the constellations ``ids``: the newest row (by
+    id) of the activity record of their fostering service(s), and how many of their
+    rows have an id above the ``LATE_ROWS`` ids before it. The count catches a change
+    whose transaction took its id first but committed after a newer one had been
+    read (the newest id does not move then, but the count does). ``"0"`` when they
+    have none. Three queries, the last two served by the ``activity_service_id``
+    index and reading at most about ``LATE_ROWS`` of its entries."""
+    services = sorted(
+        set(Constellation.objects.filter(pk__in=list(ids)).values_list("service", flat=True))
     )
+    rows = Activity.objects.filter(service__in=services)
+    newest = rows.order_by("-id").values_list("id", flat=True).first()
     if newest is None:
         return "0"
-    recent = Activity.objects.filter(service__in=services, id__gt=newest[0] - LATE_ROWS).count()
-    return f"{newest[0]}@{newest[1].timestamp():.6f}+{recent}"
+    recent = rows.filter(id__gt=newest - LATE_ROWS).count()
+    return f"{newest}+{recent}"
 
 
 def _key(name: str, ids: list[int], period: Period, version: str) -> str:

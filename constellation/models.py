@@ -850,6 +850,9 @@ class Activity(models.Model):
             ),
             models.Index(fields=["household", "-created_at", "-id"], name="activity_household"),
             models.Index(fields=["service", "-created_at", "-id"], name="activity_service"),
+            # The dashboards' data version: a service's newest row by id, and its rows
+            # since (kept_figures.data_version).
+            models.Index(fields=["service", "id"], name="activity_service_id"),
         ]
 
     def __str__(self) -> str:

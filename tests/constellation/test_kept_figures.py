@@ -120,23 +120,28 @@ def test_the_data_version_moves_with_the_activity_record_of_the_service_only(clo
 
 
 def test_a_change_committed_after_a_newer_one_was_read_moves_the_version(clock, world):
-    """Two changes at once: the one written first commits last. Its row of the activity
-    record is older than the newest already read, yet the version moves."""
+    """Two changes at once: the one that took its id first commits last. Its row of the
+    activity record is not the newest already read, yet the version moves."""
     from django.contrib.contenttypes.models import ContentType
 
     from constellation.models import Activity
 
+    def row(pk):
+        return Activity.objects.create(
+            pk=pk,
+            service=world.service,
+            constellation=world.constellation,
+            verb="sleepover.accepted",
+            target_type=ContentType.objects.get_for_model(world.constellation),
+            target_id=world.constellation.pk,
+            summary="A change",
+        )
+
     _request(world, child=world.child, carer=world.satellite_carer)
+    top = Activity.objects.order_by("-pk").values_list("pk", flat=True).first()
+    row(top + 10)  # committed first
     read = kept_figures.data_version([world.constellation.pk])
-    Activity.objects.create(
-        service=world.service,
-        constellation=world.constellation,
-        verb="sleepover.accepted",
-        target_type=ContentType.objects.get_for_model(world.constellation),
-        target_id=world.constellation.pk,
-        summary="A change that committed late",
-        created_at=NOW - timedelta(seconds=5),
-    )
+    row(top + 5)  # took its id earlier, committed later
     assert kept_figures.data_version([world.constellation.pk]) != read
 
 
