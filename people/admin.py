@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from .models import ChildRecordAccess, Invitation, StaffRole, User
+from .models import AuditEntry, ChildRecordAccess, Invitation, StaffRole, User
 
 
 @admin.register(User)
@@ -50,3 +50,12 @@ class InvitationAdmin(ReadOnlyAdmin):
 class ChildRecordAccessAdmin(ReadOnlyAdmin):
     list_display = ["at", "user", "child_id", "channel"]
     list_filter = ["channel"]
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    list_display = ["at", "action", "actor", "subject", "target_label", "service", "ip_address"]
+    list_filter = ["action", "service"]
+    search_fields = ["target_label", "actor__email", "subject__email"]
+    date_hierarchy = "at"
+    list_select_related = ["actor", "subject", "service"]

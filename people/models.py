@@ -178,3 +178,98 @@ class StaffRole(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} - {self.get_role_display()}, {self.service}"
+
+
+class AuditEntryQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Superusers read every entry; a fostering manager reads the entries of the
+        services they manage; nobody else reads any. Another service's entries are
+        never shown."""
+        from .roles import roles_for
+
+        roles = roles_for(user)
+        if roles.is_admin:
+            return self.all()
+        if roles.managed_service_ids:
+            return self.filter(service_id__in=roles.managed_service_ids)
+        return self.none()
+
+
+class AuditEntry(models.Model):
+    """One thing that happened to an account, a permission or a record: who did it,
+    when, to whom or what, and from where. Written only by ``people.audit.record``;
+    never changed, never deleted. The label and detail never hold a child's surname
+    or health notes."""
+
+    class Action(models.TextChoices):
+        LOGIN = "login", "Signed in"
+        LOGIN_FAILED = "login_failed", "Failed sign-in"
+        LOCKOUT = "lockout", "Locked out"
+        LOGOUT = "logout", "Signed out"
+        MFA_ADDED = "mfa_added", "Second factor added"
+        MFA_REMOVED = "mfa_removed", "Second factor removed"
+        RECOVERY_CODES_GENERATED = "recovery_codes_generated", "Recovery codes generated"
+        PASSWORD_CHANGED = "password_changed", "Password changed"
+        PASSWORD_RESET = "password_reset", "Password reset"
+        EMAIL_CHANGED = "email_changed", "Email address changed"
+        ROLE_GRANTED = "role_granted", "Role granted"
+        ROLE_ENDED = "role_ended", "Role ended"
+        MEMBERSHIP_STARTED = "membership_started", "Membership started"
+        MEMBERSHIP_ENDED = "membership_ended", "Membership ended"
+        USER_DEACTIVATED = "user_deactivated", "Account deactivated"
+        INVITATION_SENT = "invitation_sent", "Invitation sent"
+        INVITATION_REVOKED = "invitation_revoked", "Invitation revoked"
+        CHILD_RECORD_VIEWED = "child_record_viewed", "Child's record viewed"
+        EXPORT = "export", "Export downloaded"
+        AGREEMENT_CHANGED = "agreement_changed", "Delegated authority agreement changed"
+
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    service = models.ForeignKey(
+        "constellation.FosteringService",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    action = models.CharField(max_length=32, choices=Action.choices)
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    target_type = models.ForeignKey(
+        "contenttypes.ContentType",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    target_id = models.CharField(max_length=64, blank=True)
+    target_label = models.CharField(max_length=200, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    detail = models.CharField(max_length=300, blank=True)
+
+    objects = AuditEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = "audit entry"
+        verbose_name_plural = "audit trail"
+        indexes = [
+            models.Index(fields=["service", "-at"], name="audit_service_at"),
+            models.Index(fields=["service", "action", "-at"], name="audit_service_action_at"),
+            models.Index(fields=["actor", "-at"], name="audit_actor_at"),
+            models.Index(fields=["-at"], name="audit_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} at {self.at:%Y-%m-%d %H:%M}"
