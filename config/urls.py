@@ -4,7 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from constellation import views as constellation_views
-from notifications import push_views
+from notifications import push_views, pwa_views
 
 from .health import healthz
 
@@ -17,6 +17,9 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     # The service worker of web push: at the root, so its scope is the whole site.
     path("sw.js", push_views.service_worker, name="service_worker"),
+    # The installable app: its manifest, and the page the service worker shows offline.
+    path("manifest.webmanifest", pwa_views.manifest, name="manifest"),
+    path("offline/", pwa_views.offline, name="offline"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("", include("constellation.urls")),

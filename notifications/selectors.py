@@ -1,15 +1,20 @@
-"""The read side of notifications: the notification centre, the unread count, and
-where a crisis request's alerting stands (shown live on the request page)."""
+"""The read side of notifications: the notification centre, the unread count,
+where a crisis request's alerting stands (shown live on the request page), and the
+numbers to call that the offline page keeps on the phone."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from functools import cached_property
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.paginator import Page, Paginator
+from django.db.models import Q
+from django.utils import timezone
 
+from constellation.models import Carer, Constellation, FosteringService, Household, HubCover
+from people.roles import roles_for
 from sleepovers.models import Request
 
 from .models import Channel, CrisisAlert, EscalationStep, Notification
@@ -146,3 +151,86 @@ def raised_in_words(request: Request) -> str:
         "Sent, but nobody could be alerted: call the hub or the out-of-hours duty team "
         "now. In an emergency, call 999."
     )
+
+
+# --- who to call when the phone has no signal ---------------------------------------
+
+
+@dataclass
+class HubToCall:
+    """One constellation's hub (and its stand-in while one covers today), to call."""
+
+    constellation: Constellation
+    hub: Household
+    hub_carers: list[Carer]
+    cover: HubCover | None = None
+    stand_in_carers: list[Carer] = field(default_factory=list)
+
+
+@dataclass
+class NumbersToCall:
+    """What the offline page shows: the hubs of the user's constellations and the
+    out-of-hours duty numbers of their fostering services. Phone numbers and the
+    carers' first names only: never a child's record."""
+
+    hubs: list[HubToCall]
+    services: list[FosteringService]
+
+
+def numbers_to_call(user, *, today: date | None = None) -> NumbersToCall:
+    """The numbers the offline page of ``user`` shows (empty for anonymous).
+
+    The hubs are of the constellations the user is in today as a satellite or hub
+    carer or as their liaison worker, and every constellation of a service they
+    manage; always within ``Constellation.objects.visible_to(user)``, so nothing of
+    another constellation or service. A stand-in covering a hub ``today`` comes with
+    it (as on the crisis page). The services are the user's own (``roles_for``) and
+    those of the hubs' constellations: their out-of-hours duty numbers (DOMAIN.md,
+    crisis support: "the requesting carer always sees ... the phone number to call").
+    Four queries at most, whatever the number of constellations."""
+    if not user.is_authenticated:
+        return NumbersToCall(hubs=[], services=[])
+    today = today or timezone.localdate()
+    roles = roles_for(user)
+    mine = (
+        roles.satellite_constellation_ids
+        | roles.hub_constellation_ids
+        | roles.liaison_constellation_ids
+    )
+    constellations = list(
+        Constellation.objects.visible_to(user)
+        .filter(Q(pk__in=mine) | Q(service__in=roles.managed_service_ids), hub__isnull=False)
+        .select_related("hub", "service")
+        .order_by("name", "pk")
+    )
+    covers = {
+        c.constellation_id: c
+        for c in HubCover.objects.on(today)
+        .filter(constellation__in=[c.pk for c in constellations])
+        .select_related("stand_in")
+        .order_by("arranged_at", "pk")  # the latest arranged wins, as ``cover_on``
+    }
+    households = {c.hub_id for c in constellations} | {c.stand_in_id for c in covers.values()}
+    carers: dict[int, list[Carer]] = {}
+    for carer in (
+        Carer.objects.current()
+        .filter(household__in=households)
+        .select_related("user")
+        .order_by("role", "started_on", "pk")
+    ):
+        carers.setdefault(carer.household_id, []).append(carer)
+    hubs = []
+    for constellation in constellations:
+        cover = covers.get(constellation.pk)
+        hubs.append(
+            HubToCall(
+                constellation=constellation,
+                hub=constellation.hub,
+                hub_carers=carers.get(constellation.hub_id, []),
+                cover=cover,
+                stand_in_carers=carers.get(cover.stand_in_id, []) if cover else [],
+            )
+        )
+    service_ids = set(roles.service_ids) | {c.service_id for c in constellations}
+    services = list(FosteringService.objects.filter(pk__in=service_ids).order_by("name"))
+    return NumbersToCall(hubs=hubs, services=services)

@@ -5,7 +5,7 @@ from .access import must_enrol_second_factor
 
 # Paths a person without a second factor may still reach: to set one up, or leave.
 # The administration site is not among them: an administrator enrols first.
-_OPEN_PREFIXES = ("/accounts/", "/static/", "/healthz", "/invitations/", "/sw.js")
+_OPEN_PREFIXES = ("/accounts/", "/static/", "/healthz", "/invitations/", "/sw.js", "/offline/")
 
 
 class RequireStaffMFAMiddleware:

@@ -1013,6 +1013,18 @@ def _contact_entries() -> dict:
 
 SPEC.update(_contact_entries())
 
+
+# The installable app: its manifest and the offline page.
+def _app_entries() -> dict:
+    import sys
+
+    from tests.notifications import access_app
+
+    return access_app.entries(sys.modules[__name__])
+
+
+SPEC.update(_app_entries())
+
 # Write methods of API detail endpoints, tried as well as their reads.
 API_WRITES = {
     "api:household-detail": ("patch", {"phone": "07700 900123"}, "satellite_carer"),
