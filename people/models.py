@@ -97,7 +97,10 @@ class Invitation(models.Model):
     @classmethod
     def find_open(cls, token: str) -> "Invitation | None":
         return (
-            cls.objects.open().select_related("user").filter(token_hash=_hash_token(token)).first()
+            cls.objects.open()
+            .select_related("user")
+            .filter(token_hash=_hash_token(token), user__is_active=True)
+            .first()
         )
 
     @property
@@ -183,16 +186,21 @@ class StaffRole(models.Model):
 class AuditEntryQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Superusers read every entry; a fostering manager reads the entries of the
-        services they manage; nobody else reads any. Another service's entries are
-        never shown."""
+        services they manage; another administrator (the administration site opens to
+        them) reads those of the services they work in; nobody else reads any. Another
+        service's entries, and entries of no service, are never shown but to a
+        superuser."""
         from .roles import roles_for
 
         roles = roles_for(user)
         if roles.is_admin:
             return self.all()
-        if roles.managed_service_ids:
-            return self.filter(service_id__in=roles.managed_service_ids)
-        return self.none()
+        service_ids = set(roles.managed_service_ids)
+        if roles.has_admin_site:
+            service_ids |= roles.service_ids
+        if not service_ids:
+            return self.none()
+        return self.filter(service_id__in=sorted(service_ids))
 
 
 class AuditEntry(models.Model):

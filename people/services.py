@@ -18,7 +18,13 @@ log = logging.getLogger(__name__)
 
 def invite(user: User, *, by: User | None, base_url: str = "") -> str:
     """Open a one-time invitation for ``user`` (revoking any earlier open one) and
-    email the link once the transaction commits. Returns the raw token."""
+    email the link once the transaction commits. Returns the raw token. Raises
+    ``InvitationRefused`` for a deactivated account: an invitation never
+    re-activates one (only an administrator does)."""
+    if not user.is_active:
+        raise InvitationRefused(
+            f"{user} has been deactivated; an administrator must re-activate the account."
+        )
     now = timezone.now()
     with transaction.atomic():
         Invitation.objects.open().filter(user=user).update(revoked_at=now)
@@ -53,21 +59,49 @@ def _send_invitation(invitation_id: int, link: str) -> None:
 
 
 def accept_invitation(invitation: Invitation, *, password: str) -> User:
-    """Set the invited person's password, and mark the link used and the email verified."""
+    """Set the invited person's password, and mark the link used and the email
+    verified. Raises ``InvitationUsed`` when the link was used, revoked or has
+    expired, or the account has been deactivated since: an invitation never
+    re-activates an account."""
     with transaction.atomic():
         claimed = (
-            Invitation.objects.open().filter(pk=invitation.pk).update(accepted_at=timezone.now())
+            Invitation.objects.open()
+            .filter(pk=invitation.pk, user__is_active=True)
+            .update(accepted_at=timezone.now())
         )
         if claimed != 1:
             raise InvitationUsed
-        user = invitation.user
+        user = User.objects.select_for_update().get(pk=invitation.user_id)
+        if not user.is_active:
+            raise InvitationUsed
         user.set_password(password)
-        user.is_active = True
-        user.save(update_fields=["password", "is_active"])
+        user.save(update_fields=["password"])
         EmailAddress.objects.update_or_create(
             user=user, email=user.email, defaults={"verified": True, "primary": True}
         )
     return user
+
+
+def revoke_invitations(user: User, *, by: User | None, reason: str) -> int:
+    """Revoke every open invitation of ``user`` (when a role of theirs ends or the
+    account is deactivated), writing one ``INVITATION_REVOKED`` audit entry when
+    any was open. Returns how many were revoked."""
+    from .audit import record
+    from .models import AuditEntry
+
+    revoked = Invitation.objects.open().filter(user=user).update(revoked_at=timezone.now())
+    if revoked:
+        record(
+            AuditEntry.Action.INVITATION_REVOKED,
+            actor=by,
+            subject=user,
+            detail=f"{revoked} open invitation(s) revoked: {reason}"[:200],
+        )
+    return revoked
+
+
+class InvitationRefused(Exception):
+    """No invitation can be sent to this account (it has been deactivated)."""
 
 
 class InvitationUsed(Exception):

@@ -863,6 +863,8 @@ SPEC: dict[str, Spec] = {
         other_service=None,
     ),
     "api:me": Spec(anonymous=ANON_401, allowed=(*VIEWERS, "nobody")),
+    # A path under /api/v1/ that names no endpoint: a JSON 404 for everyone signed in.
+    "api:not-found": Spec(kwargs=lambda w: {"rest": "no-such-thing/"}, anonymous=ANON_401),
     "api-schema": Spec(anonymous=ANON_401, allowed=VIEWERS),
     "api-docs": Spec(anonymous=ANON_401, allowed=VIEWERS),
     "api:constellation-list": Spec(
@@ -1054,12 +1056,29 @@ def matrix(world):
     return world
 
 
+# Responses that hold no personal data and may be cached by anyone.
+PUBLIC_CACHEABLE = {"service_worker", "manifest", "offline"}
+
+
+def _assert_not_stored(response, name: str) -> None:
+    """Every page, fragment, API answer, feed and export may hold personal data:
+    no browser or cache between may store it (``Cache-Control: no-store, private``)."""
+    cache_control = response.get("Cache-Control", "")
+    if name.split(":")[-1] in PUBLIC_CACHEABLE and "public" in cache_control:
+        return
+    assert "no-store" in cache_control, (name, cache_control)
+    assert "private" in cache_control, (name, cache_control)
+
+
 def _call(client, spec: Spec, world, name: str):
     url = reverse(name, kwargs=spec.kwargs(world))
     data = spec.data(world) if callable(spec.data) else spec.data
     if spec.json:
-        return getattr(client, spec.method)(url, data, content_type="application/json")
-    return getattr(client, spec.method)(url, data)
+        response = getattr(client, spec.method)(url, data, content_type="application/json")
+    else:
+        response = getattr(client, spec.method)(url, data)
+    _assert_not_stored(response, name)
+    return response
 
 
 def _is_login_redirect(response) -> bool:
@@ -1195,6 +1214,7 @@ def test_an_open_invitation_opens_and_a_used_one_does_not(client, matrix):
 def test_account_pages(client, db, route, name):
     url = reverse(name, kwargs=ACCOUNT_KWARGS.get(name, {}))
     response = client.get(url)
+    _assert_not_stored(response, name)
     if name in ACCOUNT_PUBLIC:
         assert response.status_code in {200, 302}
     else:

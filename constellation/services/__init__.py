@@ -11,8 +11,10 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from people.models import StaffRole, User
+from people.audit import record as audit
+from people.models import AuditEntry, StaffRole, User
 from people.roles import forget_roles
+from people.services import revoke_invitations
 
 from ..access import sync_constellation_permissions
 from ..models import (
@@ -135,6 +137,14 @@ def assign_liaison(
             target=assignment,
             summary=f"{user} assigned as liaison worker",
         )
+        audit(
+            AuditEntry.Action.ROLE_GRANTED,
+            actor=by,
+            service=constellation.service_id,
+            subject=user,
+            target=assignment,
+            detail=f"Liaison worker for {constellation}",
+        )
         _sync(constellation)
         forget_roles(user)
     return assignment
@@ -154,6 +164,15 @@ def end_liaison(assignment: LiaisonAssignment, *, by: User | None) -> None:
         target=assignment,
         summary=f"{assignment.user} no longer liaison worker",
     )
+    audit(
+        AuditEntry.Action.ROLE_ENDED,
+        actor=by,
+        service=assignment.constellation.service_id,
+        subject=assignment.user,
+        target=assignment,
+        detail=f"Liaison worker for {assignment.constellation}",
+    )
+    revoke_invitations(assignment.user, by=by, reason="their role as liaison worker ended")
     _sync(assignment.constellation)
 
 
@@ -178,6 +197,14 @@ def set_hub(constellation: Constellation, household: Household, *, by: User | No
         target=household,
         summary=f"{household} is now the hub home",
         payload={"previous_hub_id": previous.pk if previous else None},
+    )
+    audit(
+        AuditEntry.Action.MEMBERSHIP_STARTED,
+        actor=by,
+        service=constellation.service_id,
+        target=constellation,
+        detail=f"{household} is now the hub home"
+        + (f", in place of {previous}" if previous and previous != household else ""),
     )
     _sync(constellation)
 
@@ -283,6 +310,10 @@ def add_carer(
         raise ActionRefused(
             "This email address cannot be used for a carer here; ask an administrator."
         )
+    elif not user.is_active:
+        raise ActionRefused(
+            "This account has been deactivated; an administrator must re-activate it."
+        )
     elif Carer.objects.current().filter(user=user).exists():
         raise ActionRefused("This person is already a carer of a household.")
     if (
@@ -304,6 +335,14 @@ def add_carer(
         target=carer,
         household=household,
         summary=f"{user} joined {household} as {carer.get_role_display().lower()}",
+    )
+    audit(
+        AuditEntry.Action.MEMBERSHIP_STARTED,
+        actor=by,
+        service=household.service_id,
+        subject=user,
+        target=carer,
+        detail=f"Joined {household} as {carer.get_role_display().lower()}",
     )
     _sync(constellation)
     forget_roles(user)
@@ -329,6 +368,11 @@ def resend_invitation(carer: Carer, *, by: User | None, base_url: str = "") -> N
 
     if carer.ended_on is not None:
         raise ActionRefused(f"{carer.user} has left {carer.household}: no invitation sent.")
+    if not carer.user.is_active:
+        raise ActionRefused(
+            f"{carer.user}'s account has been deactivated; an administrator must "
+            "re-activate it before an invitation can be sent."
+        )
     if carer.user.has_usable_password():
         raise ActionRefused(
             f"{carer.user} has already set a password; they can reset it from the login page."
@@ -389,6 +433,16 @@ def end_carer(
         + ("was de-registered as a foster carer" if deregistered else f"left {carer.household}"),
         payload={"reason": reason[:200], "on": on.isoformat()},
     )
+    audit(
+        AuditEntry.Action.MEMBERSHIP_ENDED,
+        actor=by,
+        service=carer.household.service_id,
+        subject=carer.user,
+        target=carer,
+        detail=("De-registered as a foster carer" if deregistered else f"Left {carer.household}")
+        + f" on {on:%-d %B %Y}",
+    )
+    revoke_invitations(carer.user, by=by, reason="their role as a carer ended")
     _sync(constellation)
 
 
@@ -483,6 +537,16 @@ def _move(
         summary=f"{membership.household}: {ConstellationMembership.Status(before).label} to "
         f"{ConstellationMembership.Status(to).label}",
         payload={"from": before, "to": to, "note": note[:500], "on": on.isoformat()},
+    )
+    audit(
+        AuditEntry.Action.MEMBERSHIP_STARTED
+        if to == ConstellationMembership.Status.ACTIVE
+        else AuditEntry.Action.MEMBERSHIP_ENDED,
+        actor=by,
+        service=membership.constellation.service_id,
+        target=membership,
+        detail=f"{membership.household}: {ConstellationMembership.Status(before).label} to "
+        f"{ConstellationMembership.Status(to).label} on {on:%-d %B %Y}",
     )
     _sync(membership.constellation)
     return membership

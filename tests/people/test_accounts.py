@@ -44,7 +44,7 @@ def test_repeated_failed_logins_are_rate_limited(client, world):
         response = client.post(
             reverse("account_login"), {"login": "hub@test.example", "password": f"wrong{attempt}"}
         )
-        if b"Too many failed login attempts" in response.content:
+        if b"Too many failed sign-in attempts" in response.content:
             blocked_at = attempt
             break
     assert blocked_at is not None
@@ -54,7 +54,7 @@ def test_repeated_failed_logins_are_rate_limited(client, world):
         reverse("account_login"), {"login": "hub@test.example", "password": PASSWORD}
     )
     assert response.status_code == 200
-    assert b"Too many failed login attempts" in response.content
+    assert b"Too many failed sign-in attempts" in response.content
     assert "_auth_user_id" not in client.session
 
 

@@ -70,7 +70,7 @@ def test_repeated_wrong_passwords_at_the_admin_door_are_rate_limited(client, sup
     blocked_at = None
     for attempt in range(1, 9):
         response = client.post(form_url, _credentials(superuser.email, f"wrong{attempt}"))
-        if b"Too many failed login attempts" in response.content:
+        if b"Too many failed sign-in attempts" in response.content:
             blocked_at = attempt
             break
     assert blocked_at is not None
