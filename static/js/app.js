@@ -97,3 +97,43 @@ document.addEventListener("htmx:afterSwap", (event) => {
     }
   });
 });
+
+// A form sent with mistakes opens with its error summary ("There is a problem"): the
+// focus moves there, so a screen reader reads it first and a phone scrolls it into
+// view. The same when a block arrives with one (htmx).
+function focusErrorSummary(root) {
+  const summary = root.querySelector("[data-testid='error-summary']");
+  if (summary) {
+    summary.scrollIntoView({ block: "start" });
+    summary.focus({ preventScroll: true });
+  }
+}
+
+focusErrorSummary(document);
+
+document.addEventListener("htmx:afterSwap", (event) => {
+  if (event.target && event.target.querySelector) {
+    focusErrorSummary(event.target);
+  }
+});
+
+// A link in the summary puts the cursor in the field, with its label in view.
+document.addEventListener("click", (event) => {
+  const link = event.target.closest("[data-testid='error-summary'] a[href^='#']");
+  if (!link) {
+    return;
+  }
+  const field = document.getElementById(link.getAttribute("href").slice(1));
+  if (!field) {
+    return;
+  }
+  event.preventDefault();
+  const control = field.matches("input, select, textarea")
+    ? field
+    : field.querySelector("input, select, textarea");
+  const label =
+    (control && control.id && document.querySelector(`label[for="${control.id}"]`)) || field;
+  const group = field.closest("fieldset") || label;
+  group.scrollIntoView({ block: "start" });
+  (control || field).focus({ preventScroll: true });
+});
