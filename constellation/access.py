@@ -13,6 +13,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from guardian.shortcuts import assign_perm, remove_perm
 
+from people.audit import record_child_record_views
 from people.models import ChildRecordAccess
 
 from .models import (
@@ -162,8 +163,15 @@ def get_child_for(user, pk, *, channel: str = ChildRecordAccess.Channel.WEB) -> 
         raise Http404("No such child.")
     full = Child.objects.full_records_for(user).filter(pk=child.pk).exists()
     if full:
-        ChildRecordAccess.objects.create(user=user, child=child, channel=channel)
+        log_full_record_view(user, child, channel=channel)
     return ChildView(child=child, full=full)
+
+
+def log_full_record_view(user, child: Child, *, channel: str, request=None) -> None:
+    """Write the access log and the audit trail for one view of ``child``'s full
+    record (the child's page, its edit form, the API's record)."""
+    ChildRecordAccess.objects.create(user=user, child=child, channel=channel)
+    record_child_record_views(user, [child], channel=channel, request=request)
 
 
 def get_managed_child_for(user, pk) -> Child:
@@ -195,10 +203,18 @@ def can_see_household_details(user, household: Household) -> bool:
 
 
 def log_full_record_views(user, child_ids, *, channel: str) -> None:
-    """Write the access log for a list that shows several full records, in one query."""
+    """Write the access log and the audit trail for a list that shows several full
+    records: one query to name the children, one insert each."""
+    child_ids = sorted(child_ids)
+    if not child_ids:
+        return
     ChildRecordAccess.objects.bulk_create(
-        ChildRecordAccess(user=user, child_id=pk, channel=channel) for pk in sorted(child_ids)
+        ChildRecordAccess(user=user, child_id=pk, channel=channel) for pk in child_ids
     )
+    children = Child.objects.filter(pk__in=child_ids).only(
+        "pk", "service_id", "first_name", "preferred_name"
+    )
+    record_child_record_views(user, children.order_by("pk"), channel=channel)
 
 
 def get_child_history_for(user, pk) -> Child:

@@ -13,6 +13,9 @@ from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_safe
 
+from people.audit import record as audit
+from people.models import AuditEntry
+
 from . import access, dashboards, exports, kept_figures
 from .dashboard_forms import ExportForm, PeriodForm
 from .models import ExportRecord
@@ -113,13 +116,21 @@ def _export(request, tables, *, name: str, title: str, filters: dict, service):
             request, "constellation/dashboards/bad_filters.html", {"form": form}, status=400
         )
     fmt = form.cleaned_data["format"]
-    ExportRecord.objects.create(
+    export_record = ExportRecord.objects.create(
         user=request.user,
         service=service,
         table=name,
         format=fmt,
         filters=filters,
         rows=sum(len(t.rows) for t in tables),
+    )
+    audit(
+        AuditEntry.Action.EXPORT,
+        actor=request.user,
+        service=service,
+        target=export_record,
+        request=request,
+        detail=f"{name} ({fmt}), {filters['start']} to {filters['end']}, {export_record.rows} rows",
     )
     stem = f"{name}-{filters['start']}-to-{filters['end']}"
     if fmt == "csv":

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from calendar_events import selectors as calendar_pages
 from delegated_authority import rules as delegated_authority_rules
 from notifications.preferences import crisis_channels_working
+from people.models import ChildRecordAccess
 from people.roles import roles_for
 from sleepovers import selectors as sleepover_pages
 from sleepovers.models import tonight
@@ -764,6 +765,10 @@ def child_edit(request, pk):
         else:
             messages.success(request, f"{child.known_as}'s record was updated.")
             return redirect(child)
+    # The form shows the full record, as the child's page does.
+    access.log_full_record_view(
+        request.user, child, channel=ChildRecordAccess.Channel.WEB, request=request
+    )
     return render(
         request,
         "constellation/form.html",

@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from constellation.models import Child, LiaisonAssignment
 from constellation.services import ActionRefused, record_activity
-from people.models import User
+from people.audit import record as audit
+from people.models import AuditEntry, User
 
 from . import signals
 from .models import Agreement, Approval, Clause, Decision, Holder, ReviewReminder
@@ -95,6 +96,14 @@ def create_agreement(
         },
         household=child.household_id,
         children=[child],
+    )
+    audit(
+        AuditEntry.Action.AGREEMENT_CHANGED,
+        actor=by,
+        service=child.service_id,
+        target=agreement,
+        detail=f"Version {version} signed off for {child.known_as}, in force from "
+        f"{effective_from:%-d %B %Y}, {len(clauses)} decisions",
     )
     return agreement
 

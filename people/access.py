@@ -22,3 +22,14 @@ def must_enrol_second_factor(user) -> bool:
     if not roles_for(user).needs_second_factor:
         return False
     return not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+
+
+def may_read_audit(user) -> bool:
+    """True when ``user`` may open the audit trail (``/audit/``): administrators
+    (superusers and anyone the administration site opens to) and fostering managers.
+    Which entries they then read is ``AuditEntry.objects.visible_to``: a superuser all,
+    anyone else only their own fostering service's. Carers, liaison workers and
+    social workers may not (DOMAIN.md: managers see everything in their own service,
+    liaison workers the records of their constellations, not accounts' sign-ins)."""
+    roles = roles_for(user)
+    return roles.is_admin or roles.has_admin_site or roles.is_manager

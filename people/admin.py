@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from .audit import record
 from .models import AuditEntry, ChildRecordAccess, Invitation, StaffRole, User
 
 
@@ -25,6 +26,26 @@ class StaffRoleAdmin(admin.ModelAdmin):
     list_display = ["user", "role", "service", "started_on", "ended_on"]
     list_filter = ["role", "service"]
     autocomplete_fields = ["user"]
+
+    def save_model(self, request, obj, form, change):
+        """Roles are granted and ended here: each is an audit entry naming who did it."""
+        was_open = change and StaffRole.objects.filter(pk=obj.pk, ended_on__isnull=True).exists()
+        super().save_model(request, obj, form, change)
+        if not change:
+            action = AuditEntry.Action.ROLE_GRANTED
+        elif was_open and obj.ended_on is not None:
+            action = AuditEntry.Action.ROLE_ENDED
+        else:
+            return
+        record(
+            action,
+            actor=request.user,
+            service=obj.service_id,
+            subject=obj.user,
+            target=obj,
+            request=request,
+            detail=obj.get_role_display(),
+        )
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

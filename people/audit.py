@@ -144,3 +144,33 @@ def record(
         ip_address=client_ip(request),
         detail=(detail or "")[:DETAIL_LENGTH],
     )
+
+
+def record_child_record_views(user, children, *, channel: str, request=None) -> None:
+    """Write one ``CHILD_RECORD_VIEWED`` entry per child in ``children`` (``Child``
+    objects), each in the child's own fostering service, in one query. For pages and
+    API lists that show several full records at once; ``channel`` (web or API) goes in
+    the detail. Labels name each child by first or preferred name only."""
+    children = list(children)
+    if not children:
+        return
+    from constellation.models import Child
+
+    actor = user if getattr(user, "is_authenticated", False) else None
+    child_type = ContentType.objects.get_for_model(Child)
+    ip = client_ip(request)
+    now = timezone.now()
+    AuditEntry.objects.bulk_create(
+        AuditEntry(
+            at=now,
+            actor=actor,
+            service_id=child.service_id,
+            action=AuditEntry.Action.CHILD_RECORD_VIEWED,
+            target_type=child_type,
+            target_id=str(child.pk),
+            target_label=target_label(child),
+            ip_address=ip,
+            detail=str(channel)[:DETAIL_LENGTH],
+        )
+        for child in children
+    )

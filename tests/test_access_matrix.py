@@ -1027,6 +1027,18 @@ def _app_entries() -> dict:
 
 SPEC.update(_app_entries())
 
+
+# The audit trail: administrators' and fostering managers'.
+def _audit_entries() -> dict:
+    import sys
+
+    from tests.people import access_audit
+
+    return access_audit.entries(sys.modules[__name__])
+
+
+SPEC.update(_audit_entries())
+
 # Write methods of API detail endpoints, tried as well as their reads.
 API_WRITES = {
     "api:household-detail": ("patch", {"phone": "07700 900123"}, "satellite_carer"),
