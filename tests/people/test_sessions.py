@@ -211,3 +211,58 @@ def test_ending_a_staff_role_revokes_their_open_invitation(world):
     role.ended_on = timezone.localdate()
     role.save()
     assert Invitation.find_open(token) is None
+
+
+# --- re-authentication before changing how one signs in ----------------------------
+
+
+def test_changing_the_email_address_asks_for_the_password_again(world):
+    with time_machine.travel(START, tick=False) as clock:
+        browser = _sign_in("hub@test.example")
+        clock.shift(6 * 60)
+        assert browser.get(reverse("account_email")).status_code == 200  # reading is fine
+        posted = browser.post(
+            reverse("account_email"), {"action_add": "", "email": "new@test.example"}
+        )
+        assert posted.status_code == 302
+        assert posted["Location"].startswith(reverse("account_reauthenticate"))
+    world.hub_carer.refresh_from_db()
+    assert world.hub_carer.email == "hub@test.example"
+    assert not world.hub_carer.emailaddress_set.filter(email="new@test.example").exists()
+
+
+def test_changing_the_password_needs_the_current_one(world):
+    browser = _sign_in("hub@test.example")
+    response = browser.post(
+        reverse("account_change_password"),
+        {"oldpassword": "not-it", "password1": "a-new-pass-5521", "password2": "a-new-pass-5521"},
+    )
+    assert response.status_code == 200
+    world.hub_carer.refresh_from_db()
+    assert world.hub_carer.check_password(PASSWORD)
+
+
+def test_setting_up_a_second_factor_asks_for_the_password_again(world):
+    with time_machine.travel(START, tick=False) as clock:
+        browser = _sign_in("hub@test.example")
+        clock.shift(6 * 60)
+        response = browser.get(reverse("mfa_activate_totp"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_reauthenticate"))
+
+
+def test_removing_a_second_factor_or_new_recovery_codes_ask_for_the_password_again(world, settings):
+    from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    settings.MFA_REQUIRED_FOR_STAFF = False
+    TOTP.activate(world.hub_carer, "JBSWY3DPEHPK3PXP")
+    RecoveryCodes.activate(world.hub_carer)
+    with time_machine.travel(START, tick=False) as clock:
+        browser = Client()
+        browser.force_login(world.hub_carer)
+        clock.shift(6 * 60)
+        for name in ("mfa_deactivate_totp", "mfa_generate_recovery_codes"):
+            response = browser.get(reverse(name))
+            assert response.status_code == 302, name
+            assert response["Location"].startswith(reverse("account_reauthenticate")), name
