@@ -13,6 +13,7 @@ from constellation import access as constellation_access
 from constellation.models import Child
 from constellation.services import ActionRefused
 from people.roles import roles_for
+from sleepovers.access import approval_notes_for
 
 from . import access, rules, services
 from .forms import AgreementForm, AnswerForm, AskApprovalForm, RefuseForm
@@ -144,6 +145,8 @@ def _render_approvals(request, *, status: int = 200):
         "child", "decision", "decided_by"
     )
     page = Paginator(mine, 25).get_page(request.GET.get("page"))
+    # A note about a sleepover shows only to those who may read the request's words.
+    page.object_list = approval_notes_for(user, page.object_list)
     return render(
         request,
         "delegated_authority/approvals.html",

@@ -277,6 +277,59 @@ def chosen(choices, pk: int | None, *, field: str, message: str):
     return found
 
 
+NOTE_WITHHELD = "Note withheld: it concerns a child you do not have access to."
+
+
+def seen_child_ids(user, ids) -> set[int]:
+    """Which of the children ``ids`` the user may see now, in the sense that counts
+    for words written about them: their whole record, ``Child.objects.full_records_for``
+    (a preferred name and age shown across a constellation is not enough). One query."""
+    if not ids:
+        return set()
+    return set(Child.objects.full_records_for(user).filter(pk__in=ids).values_list("pk", flat=True))
+
+
+def may_read_request_notes(user, request: Request, *, visible: set[int] | None = None) -> bool:
+    """Whether ``user`` may read the free text written about ``request`` (a request
+    they see: ``Request.objects.visible_to``).
+
+    The rule, in this one place: free text about a request (its notes, its decline
+    and cancel reasons, a crisis's words, its timeline's notes, the notes of the
+    approvals it waits for) may speak of any of its children, of their health or
+    family, so it is shown only to those who may see *every* child the request
+    concerns, as the children's visibility says now (``seen_child_ids``: the child's
+    record, ``Child.objects.full_records_for``: the hub's carers, a stand-in while
+    its cover is in force, the child's own carers and social worker, the
+    constellation's liaison workers and the service's managers). Anyone else (a
+    child's social worker who holds the case of one child of two, a stand-in once its
+    cover is over, a household whose child has moved on) reads the facts they may see
+    (status, dates, their own child) and ``NOTE_WITHHELD`` where a note was written,
+    never the note.
+
+    ``visible``: the ids of the children the user may see, when the caller has read
+    them for a batch (``RequestViewer``); else one query. The request's children are
+    read through ``request.children.all()`` (prefetched by lists). Returns False for
+    an anonymous user; never raises."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    ids = {c.pk for c in request.children.all()}
+    if visible is None:
+        visible = seen_child_ids(user, ids)
+    return ids <= visible
+
+
+def has_free_text(request: Request) -> bool:
+    """Whether anything was written about the request in words: its notes, a decline
+    or cancel reason, or a note on its timeline (read from a prefetched timeline when
+    there is one, else one query)."""
+    if request.notes or request.decline_reason or request.cancel_reason:
+        return True
+    cached = getattr(request, "_prefetched_objects_cache", {})
+    if "timeline" in cached:
+        return any(step.note for step in request.timeline.all())
+    return request.timeline.exclude(note="").exists()
+
+
 @dataclass(frozen=True)
 class ShownChild:
     """A child of a request as one viewer may see them now: preferred name and age to
@@ -307,23 +360,25 @@ class RequestViewer:
       ``Child.objects.full_records_for(user)`` (the hub's carers, a stand-in while its
       cover is in force, the child's own carers and social worker, the constellation's
       liaison workers and the service's managers);
-    - the request's notes and the notes of its timeline (which may speak of the
-      children) go to those who see the constellation's children in full now
-      (``Constellation.objects.with_full_child_records_for``) and to the requesting
-      household;
+    - the free text written about the request (its notes, the reasons it was
+      declined or cancelled, its timeline's notes) goes only to those who may see
+      every child it concerns (``may_read_request_notes``, decided here for a batch);
     - the household asked (a stand-in, after its cover ends) keeps its history: the
       request, who and when, its children by preferred name and age;
     - a social worker who sees the request only through the children whose case they
       hold sees those children, not the others.
 
     At most two queries for the viewer (the user's constellations, a social worker's
-    cases; the household comes with the user's roles), and one per batch of requests
-    given to ``prepare`` (or ``attach``) for the children's records: none per card."""
+    cases; the household comes with the user's roles), one per batch of requests
+    given to ``prepare`` (or ``attach``) for the children's records (a list without
+    the records reads them the first time a batch's free text is asked about): none
+    per card."""
 
     def __init__(self, user):
         self.user = user
         self._full: set[int] = set()
         self._decided: set[int] = set()
+        self._pending: set[int] = set()
 
     @cached_property
     def constellations(self) -> set[int]:
@@ -349,9 +404,24 @@ class RequestViewer:
     def cases(self) -> set[int]:
         return set(Child.objects.filter(social_worker=self.user).values_list("pk", flat=True))
 
-    def sees_whole(self, request: Request) -> bool:
-        """The request's notes and its timeline's notes."""
+    def _lists_every_child(self, request: Request) -> bool:
+        """Whether the request's children are all listed (by preferred name and age):
+        the requesting household and those who see the constellation's children in
+        full now. Others who see the request (a social worker) see their cases only."""
         return request.household_id in self.own or request.constellation_id in self.constellations
+
+    def sees_whole(self, request: Request) -> bool:
+        """Whether the user may read the free text written about ``request``: the rule
+        of ``may_read_request_notes``, with the children the user may see read once
+        for every request this viewer was given."""
+        self._decide({c.pk for c in request.children.all()} | self._pending)
+        self._pending.clear()
+        return may_read_request_notes(self.user, request, visible=self._full)
+
+    def withheld(self, request: Request) -> bool:
+        """Whether the request has free text that this user may not read (pages say a
+        note was withheld, the API ``text_withheld``)."""
+        return not self.sees_whole(request) and has_free_text(request)
 
     def prepare(self, requests) -> None:
         """Decide in one query which children of these requests (children prefetched)
@@ -362,11 +432,7 @@ class RequestViewer:
         ids = ids - self._decided
         if not ids:
             return
-        self._full |= set(
-            Child.objects.full_records_for(self.user)
-            .filter(pk__in=ids)
-            .values_list("pk", flat=True)
-        )
+        self._full |= seen_child_ids(self.user, ids)
         self._decided |= ids
 
     def children(self, request: Request) -> list[ShownChild]:
@@ -377,7 +443,7 @@ class RequestViewer:
         listed = list(request.children.all())
         if records:
             self._decide({c.pk for c in listed})
-        if not (request.hub_id in self.own or self.sees_whole(request)):
+        if not (request.hub_id in self.own or self._lists_every_child(request)):
             listed = [c for c in listed if c.pk in self.cases]
         return [ShownChild.of(c, full=records and c.pk in self._full) for c in listed]
 
@@ -396,9 +462,12 @@ class RequestViewer:
         requests = list(requests)
         if records:
             self.prepare(requests)
+        else:
+            self._pending |= {c.pk for r in requests for c in r.children.all()}
         for r in requests:
             r.shown_children = self._children(r, records=records)
             r.whole = partial(self.sees_whole, r)
+            r.withheld = partial(self.withheld, r)
         if log:
             self.log([c for r in requests for c in r.shown_children], channel=channel)
         return requests
@@ -418,3 +487,32 @@ def sees_guests(user, hub: Household) -> bool:
         Constellation.objects.with_full_child_records_for(user).filter(hub=hub).exists()
         or Carer.objects.current().filter(user=user, household=hub).exists()
     )
+
+
+def approval_notes_for(user, approvals) -> list:
+    """Set ``note_shown`` (the note, or "") and ``note_withheld`` on each delegated
+    authority approval, and return them as a list.
+
+    An approval that waits for a sleepover request (``subject_type == "sleepover"``)
+    carries words about that request (the holder's reasons, the family's cancel reason
+    when it was withdrawn): its note follows ``may_read_request_notes`` for the
+    request, except that whoever wrote the note (``decided_by``) reads it. Any other
+    approval's note is shown as it is. Two queries at most, whatever the number."""
+    approvals = list(approvals)
+    ids = {a.subject_id for a in approvals if a.subject_type == "sleepover" and a.subject_id}
+    requests = {}
+    if ids:
+        requests = {
+            r.pk: r for r in Request.objects.filter(pk__in=ids).prefetch_related("children")
+        }
+    visible = seen_child_ids(user, {c.pk for r in requests.values() for c in r.children.all()})
+    for a in approvals:
+        request = requests.get(a.subject_id) if a.subject_type == "sleepover" else None
+        hidden = (
+            bool(a.note)
+            and request is not None
+            and a.decided_by_id != user.pk
+            and not may_read_request_notes(user, request, visible=visible)
+        )
+        a.note_withheld, a.note_shown = hidden, "" if hidden else a.note
+    return approvals

@@ -289,18 +289,31 @@ class SleepoverRequestSummarySerializer(serializers.ModelSerializer):
         instance.shown_children = viewer.children(instance)
         self.context.setdefault("shown", []).extend(instance.shown_children)
         data = super().to_representation(instance)
-        if not viewer.sees_whole(instance):
-            # Notes may speak of the children: not for a social worker who sees the
-            # request through one child, nor for a stand-in once its cover is over.
-            if "notes" in data:
-                data["notes"] = ""
+        shown = [name for name in FREE_TEXT_FIELDS if name in data]
+        if (shown or "timeline" in data) and not viewer.sees_whole(instance):
+            # Free text goes only to those who may see every child of the request
+            # (access.may_read_request_notes): blank for anyone else, who is told.
+            for name in shown:
+                data[name] = ""
             for step in data.get("timeline", []):
                 step["note"] = ""
         return data
 
 
+# The request's own free text; each is blank unless access.may_read_request_notes.
+FREE_TEXT_FIELDS = ("notes", "decline_reason", "cancel_reason")
+
+
 class SleepoverRequestSerializer(SleepoverRequestSummarySerializer):
     timeline = SleepoverTransitionSerializer(many=True, read_only=True)
+    text_withheld = serializers.SerializerMethodField(
+        help_text="True when notes, reasons or timeline notes were written that you may "
+        "not read (they concern a child you do not have access to): those fields are "
+        "blank.",
+    )
+
+    def get_text_withheld(self, obj: Request) -> bool:
+        return self.context["viewer"].withheld(obj)
 
     class Meta:
         model = Request
@@ -312,6 +325,7 @@ class SleepoverRequestSerializer(SleepoverRequestSummarySerializer):
             "offered_start",
             "offered_end",
             "timeline",
+            "text_withheld",
         ]
         read_only_fields = fields
 
