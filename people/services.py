@@ -36,6 +36,15 @@ def invite(user: User, *, by: User | None, base_url: str = "") -> str:
             expires_at=now + timedelta(days=settings.INVITATION_VALID_DAYS),
         )
         link = base_url.rstrip("/") + reverse("people:accept_invitation", args=[token])
+        from .audit import record
+        from .models import AuditEntry
+
+        record(
+            AuditEntry.Action.INVITATION_SENT,
+            actor=by,
+            subject=user,
+            detail=f"Valid for {settings.INVITATION_VALID_DAYS} days",
+        )
         transaction.on_commit(lambda: _send_invitation(invitation.pk, link))
     return token
 

@@ -381,3 +381,20 @@ def test_the_page_is_a_list_on_small_screens(pinned, login, world):
     body = login(world.manager).get(reverse("people:audit")).content.decode()
     assert 'class="list-unstyled d-md-none" data-testid="audit-list"' in body
     assert 'class="table-responsive d-none d-md-block"' in body
+
+
+def test_a_carer_added_and_invited_is_a_membership_and_an_invitation(pinned, world):
+    services.add_carer(
+        world.satellite,
+        by=world.liaison,
+        email="second@test.example",
+        first_name="Sam",
+        last_name="Ashford",
+        role=Carer.Role.SECOND,
+    )
+    joined = newest(Action.MEMBERSHIP_STARTED, subject__email="second@test.example")
+    assert (joined.actor, joined.service, joined.at) == (world.liaison, world.service, NOW)
+    assert joined.detail == "Joined The Ashfords as second carer"
+    invited = newest(Action.INVITATION_SENT, subject__email="second@test.example")
+    assert invited.actor == world.liaison
+    assert invited.service == world.service
