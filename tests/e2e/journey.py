@@ -49,12 +49,12 @@ class Journey:
         self.check(page, f"home of {email}")
         return page
 
-    def menu(self, page, name):
+    def menu(self, page, name, *, exact=True):
         """Follow a link of the main menu, opening the menu first on a phone."""
         toggle = page.get_by_role("button", name="Show or hide the menu")
         if toggle.is_visible():
             toggle.click()
-        page.locator("nav.navbar").get_by_role("link", name=name, exact=True).click()
+        page.locator("nav.navbar").get_by_role("link", name=name, exact=exact).click()
         page.wait_for_load_state()
         self.check(page, name)
 
