@@ -68,6 +68,16 @@ async function keepPage(cache, key, credentials) {
   );
 }
 
+// Changes to the kept page run one after another, in the order the pages asked, so a
+// slow answer for whoever was signed in before never lands after a newer one.
+let offlineQueue = Promise.resolve();
+
+function inTurn(task) {
+  const run = offlineQueue.then(task, task);
+  offlineQueue = run.catch(() => {});
+  return run;
+}
+
 // Called by every page (static/notifications/offline.js) with whom it is for: the
 // signed-in person's id, or "" for anyone.
 async function refreshOfflinePage(who) {
@@ -112,10 +122,12 @@ self.addEventListener("install", (event) => {
     (async () => {
       const cache = await caches.open(OFFLINE_CACHE);
       // A page that cannot be kept now is kept at the next visit: push must still work.
-      await Promise.allSettled([
-        keepPage(cache, ANYONE_URL, "omit"),
-        keepPage(cache, OFFLINE_URL, "same-origin"),
-      ]);
+      await inTurn(() =>
+        Promise.allSettled([
+          keepPage(cache, ANYONE_URL, "omit"),
+          keepPage(cache, OFFLINE_URL, "same-origin"),
+        ])
+      );
     })()
   );
 });
@@ -141,9 +153,10 @@ self.addEventListener("activate", (event) => {
 self.addEventListener("message", (event) => {
   const data = event.data || {};
   if (data.type === "offline-page") {
-    event.waitUntil(refreshOfflinePage(String(data.who || "")).catch(() => {}));
+    const who = String(data.who || "");
+    event.waitUntil(inTurn(() => refreshOfflinePage(who)).catch(() => {}));
   } else if (data.type === "forget") {
-    event.waitUntil(forgetOfflinePage());
+    event.waitUntil(inTurn(forgetOfflinePage));
   }
 });
 
