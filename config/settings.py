@@ -25,6 +25,9 @@ if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
     SECRET_KEY = "django-insecure-local-development-only"  # noqa: S105
+# Rotating the key: the new one in SECRET_KEY, the old ones here until the
+# sessions, invitation links and trusted-device cookies they signed have expired.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -65,6 +68,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "config.security.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -73,6 +77,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "people.sessions.SessionLimitsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "people.middleware.RequireStaffMFAMiddleware",
@@ -229,11 +234,30 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_ADAPTER = "people.adapters.AccountAdapter"
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
+# Password attempts: allauth limits each address; people.throttle limits each
+# account from browsers it has not signed in from, and each trusted browser on its
+# own, so that an attacker who knows an email cannot keep the owner out.
 ACCOUNT_RATE_LIMITS = {
-    "login_failed": "10/m/ip,5/5m/key",
+    "login_failed": "10/m/ip",
     "reset_password": "20/m/ip,5/m/key",
     "reset_password_from_key": "20/m/ip",
 }
+LOGIN_THROTTLE = {
+    "account": env.str("LOGIN_THROTTLE_ACCOUNT", default="5/5m/key"),
+    "device": env.str("LOGIN_THROTTLE_DEVICE", default="10/5m/key"),
+}
+LOGIN_TRUSTED_DEVICE_DAYS = env.int("LOGIN_TRUSTED_DEVICE_DAYS", default=180)
+# A new browser during an attack still signs in: a one-time code by email.
+ACCOUNT_LOGIN_BY_CODE_ENABLED = True
+# Changing the email address asks for the password again (second factors and
+# recovery codes always do; changing the password asks for the current one).
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
+# Sessions (people.sessions): staff idle limit, and an absolute limit for everyone.
+SESSION_IDLE_MINUTES_STAFF = env.int("SESSION_IDLE_MINUTES_STAFF", default=30)
+SESSION_ABSOLUTE_HOURS_STAFF = env.int("SESSION_ABSOLUTE_HOURS_STAFF", default=10)
+SESSION_ABSOLUTE_DAYS = env.int("SESSION_ABSOLUTE_DAYS", default=14)
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_DAYS * 86400
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Mockingbird"
 # Liaison workers, fostering managers and administrators must enrol a second factor
@@ -326,7 +350,8 @@ REST_FRAMEWORK = {
     ],
     # JSON only: the browsable API would render edit forms filled from full records.
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # JSON nested too deeply for Python's decoder is a 400, not a 500.
+    "DEFAULT_PARSER_CLASSES": ["config.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "people.pagination.ApiPagination",
     "PAGE_SIZE": 50,
@@ -354,7 +379,14 @@ SPECTACULAR_SETTINGS = {
         "MembershipStatusEnum": "constellation.models.ConstellationMembership.Status",
         "SleepoverKindEnum": "sleepovers.models.Kind",
         "SleepoverStatusEnum": "sleepovers.models.Status",
+        "FullRecordEnum": ["full"],
+        "SummaryRecordEnum": ["summary"],
     },
+    # Every operation documents the errors it can answer (config/api_schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.api_schema.document_errors",
+    ],
 }
 
 # --- security -----------------------------------------------------------------
