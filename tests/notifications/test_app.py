@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.urls import reverse
 from django.utils import timezone
-from PIL import Image
+from PIL import Image, ImageChops
 
 from notifications import pwa
 from notifications.selectors import numbers_to_call
@@ -148,6 +148,16 @@ def test_the_apple_touch_icon_is_180_and_opaque():
         assert image.format == "PNG"
         assert image.size == (180, 180)
         assert image.mode == "RGB"
+
+
+def test_the_icons_kept_are_the_ones_the_command_draws():
+    from notifications.management.commands.app_icons import draw
+
+    for name, size, purpose in (*pwa.ICONS, pwa.APPLE_TOUCH_ICON):
+        with Image.open(finders.find(pwa.icon_path(name))) as kept:
+            drawn = draw(size, purpose)
+            assert kept.mode == drawn.mode, name
+            assert ImageChops.difference(kept, drawn).getbbox() is None, name
 
 
 def test_the_manifest_answers_get_only(client, db):
