@@ -187,7 +187,8 @@ def numbers_to_call(user, *, today: date | None = None) -> NumbersToCall:
     it (as on the crisis page). The services are the user's own (``roles_for``) and
     those of the hubs' constellations: their out-of-hours duty numbers (DOMAIN.md,
     crisis support: "the requesting carer always sees ... the phone number to call").
-    Four queries at most, whatever the number of constellations."""
+    Four queries besides ``roles_for``'s (kept for the request), whatever the number
+    of constellations."""
     if not user.is_authenticated:
         return NumbersToCall(hubs=[], services=[])
     today = today or timezone.localdate()
