@@ -137,5 +137,5 @@ def service_worker(request):
         _service_worker_source(), content_type="application/javascript; charset=utf-8"
     )
     response["Service-Worker-Allowed"] = "/"
-    response["Cache-Control"] = "no-cache"
+    response["Cache-Control"] = "public, no-cache"  # the same script for everyone
     return response

@@ -254,7 +254,7 @@ def test_the_service_worker_is_served_at_the_root_for_the_whole_site(client):
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/javascript")
     assert response["Service-Worker-Allowed"] == "/"
-    assert response["Cache-Control"] == "no-cache"
+    assert response["Cache-Control"] == "public, no-cache"
     source = response.content.decode()
     assert 'addEventListener("push"' in source
     assert 'addEventListener("notificationclick"' in source
