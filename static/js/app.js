@@ -100,7 +100,7 @@ document.addEventListener("htmx:afterSwap", (event) => {
 
 // A form sent with mistakes opens with its error summary ("There is a problem"): the
 // focus moves there, so a screen reader reads it first and a phone scrolls it into
-// view. The same when a block arrives with one (htmx).
+// view. The same when a form sent by htmx comes back with one.
 function focusErrorSummary(root) {
   const summary = root.querySelector("[data-testid='error-summary']");
   if (summary) {
@@ -112,7 +112,9 @@ function focusErrorSummary(root) {
 focusErrorSummary(document);
 
 document.addEventListener("htmx:afterSwap", (event) => {
-  if (event.target && event.target.querySelector) {
+  // Only after a form was sent: a block that refreshes itself never takes the focus.
+  const config = event.detail && event.detail.requestConfig;
+  if (config && config.verb !== "get" && event.target && event.target.querySelector) {
     focusErrorSummary(event.target);
   }
 });
