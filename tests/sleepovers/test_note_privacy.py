@@ -88,7 +88,7 @@ def _ask(world, children, days, **extra):
 
 
 @pytest.fixture
-def written(world, siblings):
+def written(nine_am, world, siblings):
     """Requests for both children with words in every free-text field: declined by
     the hub, cancelled by the family (after waiting for approval: its approvals are
     withdrawn with the family's reason), and one the child did not arrive for."""
