@@ -29,6 +29,7 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from config.api_schema import accepted_day
 from constellation.clock import LONDON
 from constellation.models import Carer, Constellation
 from people.api import ApiDefaults, ErrorSerializer, RejectUnknownFields, StrictCharField
@@ -662,11 +663,11 @@ def _detail_schema(body, description: str, *, created: bool = False, response=Ev
     list=extend_schema(
         parameters=[
             OpenApiParameter(
-                "from", OpenApiTypes.DATE, required=False, description="The first day (today)."
+                "from", accepted_day(), required=False, description="The first day (today)."
             ),
             OpenApiParameter(
                 "to",
-                OpenApiTypes.DATE,
+                accepted_day(),
                 required=False,
                 description=f"The last day, inclusive (31 days on); at most {WINDOW_MAX_DAYS} "
                 "days after the first.",

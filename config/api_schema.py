@@ -72,8 +72,14 @@ def date_in_years(first: int, last: int) -> dict:
     return {
         "type": "string",
         "format": "date",
-        "pattern": (
-            f"^({_years_pattern(first, last)})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
-        ),
+        "pattern": (f"^({_years_pattern(first, last)})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"),
         "description": f"A date between the years {first} and {last}.",
     }
+
+
+def accepted_day() -> dict:
+    """The schema of a day as ``constellation.clock.parse_day`` accepts it (the one
+    parser of days of the API's bodies and queries)."""
+    from constellation import clock
+
+    return date_in_years(clock.EARLIEST_YEAR, clock.LATEST_YEAR)

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 from rest_framework.routers import SimpleRouter
 
 from calendar_events import api as calendar_api
@@ -59,4 +59,6 @@ urlpatterns = [
     path("coverage/", contact_api.CoverageView.as_view(), name="coverage"),
     *event_dates,
     *router.urls,
+    # Last: whatever names no endpoint is a JSON 404 (a path with a line break too).
+    re_path(r"^(?P<rest>[\s\S]*)$", people_api.NotFoundView.as_view(), name="not-found"),
 ]

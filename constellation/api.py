@@ -13,7 +13,13 @@ from drf_spectacular.utils import (
 from rest_framework import serializers, viewsets
 from rest_framework.response import Response
 
-from people.api import ApiDefaults, ErrorSerializer, RejectUnknownFields, StrictCharField
+from people.api import (
+    ApiDefaults,
+    ErrorSerializer,
+    RecordKindField,
+    RejectUnknownFields,
+    StrictCharField,
+)
 from people.models import ChildRecordAccess
 
 from . import access, services
@@ -95,25 +101,39 @@ class HouseholdSerializer(serializers.ModelSerializer):
     """A household with its address: for its own carers, and those who see every
     child record of its constellation (hub carers, liaison workers, managers)."""
 
+    record = RecordKindField("full")
+
     class Meta:
         model = Household
-        fields = ["id", "name", "kind", "address", "postcode", "phone", "second_phone", "beds"]
+        fields = [
+            "record",
+            "id",
+            "name",
+            "kind",
+            "address",
+            "postcode",
+            "phone",
+            "second_phone",
+            "beds",
+        ]
         read_only_fields = fields
 
 
 class HouseholdSummarySerializer(serializers.ModelSerializer):
     """A household as the rest of the constellation knows it: no address."""
 
+    record = RecordKindField("summary")
+
     class Meta:
         model = Household
-        fields = ["id", "name", "kind", "phone", "second_phone", "beds"]
+        fields = ["record", "id", "name", "kind", "phone", "second_phone", "beds"]
         read_only_fields = fields
 
 
 HOUSEHOLD_RESPONSE = PolymorphicProxySerializer(
     component_name="HouseholdRecord",
-    serializers=[HouseholdSerializer, HouseholdSummarySerializer],
-    resource_type_field_name=None,
+    serializers={"full": HouseholdSerializer, "summary": HouseholdSummarySerializer},
+    resource_type_field_name="record",
 )
 
 
@@ -191,6 +211,7 @@ class ChildSerializer(serializers.ModelSerializer):
     """A child's full record: for their carers, the hub, the liaison worker, the
     manager and their social worker."""
 
+    record = RecordKindField("full")
     age = serializers.IntegerField(read_only=True)
     household = serializers.IntegerField(source="household_id", read_only=True, allow_null=True)
     siblings = serializers.SerializerMethodField(
@@ -200,6 +221,7 @@ class ChildSerializer(serializers.ModelSerializer):
     class Meta:
         model = Child
         fields = [
+            "record",
             "id",
             "first_name",
             "last_name",
@@ -223,6 +245,7 @@ class ChildSerializer(serializers.ModelSerializer):
 class ChildSummarySerializer(serializers.Serializer):
     """Another household's child, as an extended family knows them."""
 
+    record = RecordKindField("summary")
     id = serializers.IntegerField(read_only=True)
     preferred_name = serializers.CharField(source="known_as", read_only=True)
     age = serializers.IntegerField(read_only=True)
@@ -231,8 +254,8 @@ class ChildSummarySerializer(serializers.Serializer):
 
 CHILD_RESPONSE = PolymorphicProxySerializer(
     component_name="ChildRecord",
-    serializers=[ChildSerializer, ChildSummarySerializer],
-    resource_type_field_name=None,
+    serializers={"full": ChildSerializer, "summary": ChildSummarySerializer},
+    resource_type_field_name="record",
 )
 
 
@@ -300,7 +323,7 @@ class ChildViewSet(ApiDefaults, viewsets.GenericViewSet):
             Child.objects.full_records_for(user).filter(pk__in=ids).values_list("pk", flat=True)
         )
         # The list shows these full records as much as the detail view does.
-        access.log_full_record_views(user, full, channel=API)
+        access.log_full_record_views(user, [c for c in page if c.pk in full], channel=API)
         context = {"siblings": _visible_siblings(user, sorted(full))}
         data = [
             ChildSerializer(child, context=context).data

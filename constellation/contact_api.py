@@ -51,6 +51,7 @@ from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from calendar_events.api import LondonMomentField, StrictBooleanField
+from config.api_schema import accepted_day
 from people.api import ApiDefaults, ErrorSerializer, RejectUnknownFields, StrictCharField
 from sleepovers.api import (
     PK_MAX,
@@ -702,10 +703,10 @@ class ActivityView(ApiDefaults, APIView):
             OpenApiParameter("child", int, required=False),
             OpenApiParameter("kind", str, enum=ActivityKind.values, required=False),
             OpenApiParameter(
-                "since", OpenApiTypes.DATE, required=False, description="First London day."
+                "since", accepted_day(), required=False, description="First London day."
             ),
             OpenApiParameter(
-                "until", OpenApiTypes.DATE, required=False, description="Last London day."
+                "until", accepted_day(), required=False, description="Last London day."
             ),
             OpenApiParameter(
                 "cursor", str, required=False, description="From the previous page's next."

@@ -5,12 +5,12 @@ from collections.abc import Mapping
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import APIException
-from rest_framework.parsers import JSONParser
+from rest_framework.exceptions import APIException, NotFound
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.parsers import JSONParser
 from constellation.models import Constellation
 from constellation.services import ActionRefused
 
@@ -76,6 +76,22 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+class RecordKindField(serializers.ChoiceField):
+    """Which of a record's shapes an answer holds (``full`` or ``summary``), so that
+    a client, and the schema's ``oneOf``, tell them apart by one field."""
+
+    def __init__(self, kind: str, **kwargs):
+        self.kind = kind
+        kwargs.setdefault("help_text", "Which shape of the record this is.")
+        super().__init__(choices=[kind], read_only=True, **kwargs)
+
+    def get_attribute(self, instance):
+        return self.kind
+
+    def to_representation(self, value):
+        return self.kind
+
+
 class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
@@ -111,3 +127,16 @@ class MeView(ApiDefaults, APIView):
             "constellations": Constellation.objects.visible_to(user).only("pk", "name"),
         }
         return Response(MeSerializer(data).data)
+
+
+class NotFoundView(ApiDefaults, APIView):
+    """Any path under /api/v1/ that names no endpoint (or names a record by
+    something other than its id): a JSON 404 like every other answer of the API,
+    rather than the site's HTML page. Anonymous callers get the API's 401."""
+
+    schema = None
+
+    def _not_found(self, request, *args, **kwargs):
+        raise NotFound()
+
+    get = post = put = patch = delete = head = options = _not_found

@@ -14,7 +14,6 @@ from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.plumbing import ResolvedComponent
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -27,6 +26,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
+from config.api_schema import accepted_day, date_in_years
 from constellation import clock
 from constellation.api import HubContactSerializer
 from constellation.clock import LocalDateTimeSerializerField
@@ -129,8 +129,13 @@ def _parsed(parse, data, **kwargs):
 @extend_schema_field(
     {
         "oneOf": [
-            {"type": "string", "format": "date-time"},
-            {"type": "string", "format": "date"},
+            {
+                "type": "string",
+                "format": "date-time",
+                "description": f"A moment between the years {clock.EARLIEST_YEAR} "
+                f"and {clock.LATEST_YEAR}.",
+            },
+            date_in_years(clock.EARLIEST_YEAR, clock.LATEST_YEAR),
         ]
     }
 )
@@ -145,7 +150,7 @@ class MomentField(LocalDateTimeSerializerField):
         return _parsed(clock.parse_local, data, offset_hint=True)
 
 
-@extend_schema_field(OpenApiTypes.DATE)
+@extend_schema_field(date_in_years(clock.EARLIEST_YEAR, clock.LATEST_YEAR))
 class BoundedDateField(serializers.Field):
     """A date ``YYYY-MM-DD`` between the years 2000 and 2100, through the one parser."""
 
@@ -265,6 +270,10 @@ class SleepoverRequestSummarySerializer(serializers.ModelSerializer):
     status = status_field(read_only=True)
     kind_label = serializers.CharField(source="get_kind_display", read_only=True)
     status_label = serializers.CharField(source="get_status_display", read_only=True)
+    # Blank for a request that is not a crisis: the schema's enum says so.
+    crisis_reason = serializers.ChoiceField(
+        choices=CrisisReason.choices, allow_blank=True, read_only=True
+    )
     household = HouseholdRefSerializer(read_only=True)
     hub = HubContactSerializer(read_only=True)
     children = SleepoverChildSerializer(
@@ -706,11 +715,11 @@ class HubNightsView(SleepoverApi, generics.GenericAPIView):
         tags=["sleepovers"],
         parameters=[
             OpenApiParameter(
-                "from", OpenApiTypes.DATE, required=False, description="The first night (today)."
+                "from", accepted_day(), required=False, description="The first night (today)."
             ),
             OpenApiParameter(
                 "to",
-                OpenApiTypes.DATE,
+                accepted_day(),
                 required=False,
                 description=f"The last night (30 days on); at most {NIGHTS_MAX} nights.",
             ),

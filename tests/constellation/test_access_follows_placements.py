@@ -50,7 +50,7 @@ SPRING_MOVE = datetime(2027, 3, 22, 10, 0, tzinfo=LONDON)
 AUTUMN_MOVE = datetime(2027, 10, 24, 10, 0, tzinfo=LONDON)
 
 SECRETS = ("Quill", "Amara", "Penicillin", "Melatonin", "quiet room", "0300 555 0199")
-CHILD_LIMITED_KEYS = {"id", "preferred_name", "age", "household"}
+CHILD_LIMITED_KEYS = {"record", "id", "preferred_name", "age", "household"}
 
 
 def london(y, m, d, hh=12, mm=0, ss=0, *, fold=0):

@@ -21,6 +21,7 @@ from tests import factories as f
 pytestmark = pytest.mark.django_db
 
 CHILD_FULL_KEYS = {
+    "record",
     "id",
     "first_name",
     "last_name",
@@ -35,9 +36,19 @@ CHILD_FULL_KEYS = {
     "status",
     "siblings",
 }
-CHILD_LIMITED_KEYS = {"id", "preferred_name", "age", "household"}
-HOUSEHOLD_FULL_KEYS = {"id", "name", "kind", "address", "postcode", "phone", "second_phone", "beds"}
-HOUSEHOLD_REDUCED_KEYS = {"id", "name", "kind", "phone", "second_phone", "beds"}
+CHILD_LIMITED_KEYS = {"record", "id", "preferred_name", "age", "household"}
+HOUSEHOLD_FULL_KEYS = {
+    "record",
+    "id",
+    "name",
+    "kind",
+    "address",
+    "postcode",
+    "phone",
+    "second_phone",
+    "beds",
+}
+HOUSEHOLD_REDUCED_KEYS = {"record", "id", "name", "kind", "phone", "second_phone", "beds"}
 
 
 @pytest.fixture
@@ -844,8 +855,8 @@ def test_child_list_query_budget(world, as_user, django_assert_max_num_queries, 
     for i in range(n):
         f.child_in(world.neighbour, first_name=f"Nb{i}")
     client = as_user(world.satellite_carer)
-    # session, user, count, page, which are full, the access log, siblings
-    with django_assert_max_num_queries(7):
+    # session, user, count, page, which are full, the access log, the audit trail, siblings
+    with django_assert_max_num_queries(8):
         response = client.get(url("child-list"))
     assert response.json()["count"] == n + 3
 
@@ -894,3 +905,42 @@ def test_pages_are_capped_at_100(world, as_user):
     body = as_user(world.manager).get(url("child-list") + "?limit=1000").json()
     assert len(body["results"]) == 100
     assert body["next"]
+
+
+# --- the schema: each answer matches exactly one shape ------------------------------
+
+
+def _schema():
+    from drf_spectacular.generators import SchemaGenerator
+
+    return SchemaGenerator().get_schema(request=None, public=True)
+
+
+def test_full_and_summary_records_say_which_they_are(world, as_user):
+    client = as_user(world.satellite_carer)
+    own = client.get(url("child-detail", world.child.pk)).json()
+    neighbour = client.get(url("child-detail", world.neighbour_child.pk)).json()
+    assert own["record"] == "full"
+    assert neighbour["record"] == "summary"
+    households = {h["id"]: h["record"] for h in client.get(url("household-list")).json()["results"]}
+    assert households[world.satellite.pk] == "full"
+    assert households[world.neighbour.pk] == "summary"
+
+
+@pytest.mark.parametrize(
+    ("component", "name", "target"),
+    [
+        ("ChildRecord", "child-detail", "child"),
+        ("ChildRecord", "child-detail", "neighbour_child"),
+        ("HouseholdRecord", "household-detail", "satellite"),
+        ("HouseholdRecord", "household-detail", "neighbour"),
+    ],
+)
+def test_an_answer_matches_exactly_one_shape_of_the_schema(world, as_user, component, name, target):
+    """A full record holds every field of the summary: without the ``record`` field
+    it matched both shapes of the schema's ``oneOf``, and no client could tell."""
+    import jsonschema
+
+    body = as_user(world.satellite_carer).get(url(name, getattr(world, target).pk)).json()
+    document = {**_schema(), "$ref": f"#/components/schemas/{component}"}
+    jsonschema.Draft202012Validator(document).validate(body)

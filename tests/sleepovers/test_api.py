@@ -914,3 +914,49 @@ def test_the_schema_lists_the_sleepover_endpoints(world, as_user):
     ):
         assert path in paths, path
     assert set(paths["/api/v1/sleepovers/"]) == {"get", "post"}
+
+
+# --- the schema says what the answers hold and which dates are accepted -------------
+
+
+def _schema():
+    from drf_spectacular.generators import SchemaGenerator
+
+    return SchemaGenerator().get_schema(request=None, public=True)
+
+
+def test_a_planned_stay_has_a_blank_crisis_reason_and_the_schema_allows_it(allowed, as_user):
+    import jsonschema
+
+    ask(allowed)
+    [row] = as_user(allowed.hub_carer).get(url("sleepover-list")).json()["results"]
+    assert row["crisis_reason"] == ""
+    schema = _schema()
+    document = {**schema, **schema["components"]["schemas"]["SleepoverRequestSummary"]}
+    jsonschema.Draft202012Validator(document).validate(row)
+
+
+@pytest.mark.parametrize(
+    ("day", "accepted"),
+    [
+        ("1999-12-31", False),
+        ("2000-01-01", True),
+        ("2100-12-31", True),
+        ("2101-01-01", False),
+        ("9999-12-31", False),
+    ],
+)
+def test_the_schema_accepts_the_years_the_server_accepts(world, as_user, day, accepted):
+    """The hub's nights read a day from 2000 to 2100: the schema's pattern says so,
+    and the server refuses any other year with a 400 naming the field."""
+    import re
+
+    parameters = _schema()["paths"]["/api/v1/hubs/{id}/nights/"]["get"]["parameters"]
+    [from_] = [p for p in parameters if p["name"] == "from"]
+    assert bool(re.search(from_["schema"]["pattern"], day)) is accepted
+    response = as_user(world.hub_carer).get(url("hub-nights", world.hub.pk, f"from={day}"))
+    if accepted:
+        assert response.status_code == 200
+    else:
+        assert response.status_code == 400
+        assert "from" in response.json()
