@@ -36,3 +36,46 @@ def browser_type_launch_args(browser_type_launch_args):
             "--no-first-run",
         ],
     }
+
+
+# --- journeys: one role per browser context, on a phone and on a desktop --------------
+
+DEVICES = {
+    "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True},
+    "desktop": {"viewport": {"width": 1280, "height": 900}},
+}
+# Where the journeys leave a full-page screenshot of their last page:
+# E2E_SCREENSHOTS=<directory>, by default var/e2e-screenshots in the project (ignored by git).
+SCREENSHOTS = os.environ.get(
+    "E2E_SCREENSHOTS",
+    os.path.join(os.path.dirname(__file__), os.pardir, os.pardir, "var", "e2e-screenshots"),
+)
+
+
+@pytest.fixture(params=list(DEVICES))
+def device(request):
+    """The name of the screen a journey runs on: "phone" (390x844, touch) or "desktop"."""
+    return request.param
+
+
+@pytest.fixture
+def journey(request, device, browser, live_server):
+    """A journey's browser: ``journey.log_in(email, password)`` opens a fresh context on
+    the device's screen and signs in through the login page; ``journey.check(page)`` runs
+    axe-core on the page; ``journey.finish(page)`` keeps its last page. Contexts are
+    closed afterwards, so no page goes on polling the server while other tests run."""
+    from tests.e2e.journey import Journey
+
+    name = request.node.originalname.removeprefix("test_")
+    trip = Journey(browser, live_server.url, device, DEVICES[device], name, SCREENSHOTS)
+    yield trip
+    trip.close()
+
+
+@pytest.fixture
+def people(nine_am, transactional_db, django_db_serialized_rollback):
+    """The test world of tests/conftest.py (one service, two constellations, another
+    service), the clock at 09:00 London today and ticking, built for a live server."""
+    from tests.conftest import build_world
+
+    return build_world()
