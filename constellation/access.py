@@ -202,19 +202,27 @@ def can_see_household_details(user, household: Household) -> bool:
     return Household.objects.with_details_for(user).filter(pk=household.pk).exists()
 
 
-def log_full_record_views(user, child_ids, *, channel: str) -> None:
+def log_full_record_views(user, children, *, channel: str) -> None:
     """Write the access log and the audit trail for a list that shows several full
-    records: one query to name the children, one insert each."""
-    child_ids = sorted(child_ids)
-    if not child_ids:
+    records. ``children`` are ``Child`` objects (nothing more is read) or ids (one
+    query names them); one insert each for the log and the trail."""
+    children = list(children)
+    given = {c.pk: c for c in children if isinstance(c, Child)}
+    ids = sorted({c for c in children if not isinstance(c, Child)} - set(given))
+    if ids:
+        given.update(
+            (c.pk, c)
+            for c in Child.objects.filter(pk__in=ids).only(
+                "pk", "service_id", "first_name", "preferred_name"
+            )
+        )
+    if not given:
         return
+    shown = [given[pk] for pk in sorted(given)]
     ChildRecordAccess.objects.bulk_create(
-        ChildRecordAccess(user=user, child_id=pk, channel=channel) for pk in child_ids
+        ChildRecordAccess(user=user, child_id=child.pk, channel=channel) for child in shown
     )
-    children = Child.objects.filter(pk__in=child_ids).only(
-        "pk", "service_id", "first_name", "preferred_name"
-    )
-    record_child_record_views(user, children.order_by("pk"), channel=channel)
+    record_child_record_views(user, shown, channel=channel)
 
 
 def get_child_history_for(user, pk) -> Child:
