@@ -35,19 +35,29 @@ log = logging.getLogger(__name__)
 
 AUTH_AT = "people.auth_at"
 SEEN_AT = "people.seen_at"
+# Whether the idle limit applies, decided once when the session starts (no query on
+# every request; a role gained later applies from the next sign-in).
+IS_STAFF = "people.staff"
 # The idle clock is written at most this often (seconds), not on every request.
 _SEEN_RESOLUTION = 60
 
 
 def _is_staff(user) -> bool:
-    from .roles import roles_for
+    """Liaison workers, fostering managers and administrators (``needs_second_factor``),
+    read without leaving the roles cached on ``user``."""
+    from .roles import forget_roles, roles_for
 
-    return roles_for(user).needs_second_factor
+    cached_before = hasattr(user, "_mockingbird_roles")
+    staff = roles_for(user).needs_second_factor
+    if not cached_before:
+        forget_roles(user)
+    return staff
 
 
-def limits_for(user) -> tuple[int | None, int]:
-    """``(idle seconds or None, absolute seconds)`` for ``user``'s sessions."""
-    if _is_staff(user):
+def limits_for(user, *, is_staff: bool | None = None) -> tuple[int | None, int]:
+    """``(idle seconds or None, absolute seconds)`` for ``user``'s sessions
+    (``is_staff`` as recorded when the session started, or read now)."""
+    if _is_staff(user) if is_staff is None else is_staff:
         return (
             settings.SESSION_IDLE_MINUTES_STAFF * 60,
             settings.SESSION_ABSOLUTE_HOURS_STAFF * 3600,
@@ -61,10 +71,12 @@ def expired(request, *, now: float | None = None) -> str | None:
     now = time.time() if now is None else now
     session = request.session
     auth_at = session.get(AUTH_AT)
-    if not isinstance(auth_at, (int, float)):
-        session[AUTH_AT] = session[SEEN_AT] = now
+    if not isinstance(auth_at, (int, float)) or not isinstance(session.get(IS_STAFF), bool):
+        session[AUTH_AT] = auth_at if isinstance(auth_at, (int, float)) else now
+        session[SEEN_AT] = now
+        session[IS_STAFF] = _is_staff(request.user)
         return None
-    idle, absolute = limits_for(request.user)
+    idle, absolute = limits_for(request.user, is_staff=session[IS_STAFF])
     if now - auth_at > absolute:
         return "absolute"
     seen_at = session.get(SEEN_AT, auth_at)
@@ -112,6 +124,7 @@ def _start_clocks(sender, request, user, **kwargs) -> None:
         now = time.time()
         request.session[AUTH_AT] = now
         request.session[SEEN_AT] = now
+        request.session[IS_STAFF] = _is_staff(user)
 
 
 def _trust_device(sender, request, response, user, **kwargs) -> None:
