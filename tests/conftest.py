@@ -73,9 +73,19 @@ def nine_am():
 
 
 def pytest_report_header(config):
+    import shutil
+
+    lines = []
     if TEST_CLOCK:
-        return f"clock: every test starts at {TEST_CLOCK} Europe/London (TEST_CLOCK)"
-    return None
+        lines.append(f"clock: every test starts at {TEST_CLOCK} Europe/London (TEST_CLOCK)")
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    lines.append(
+        f"browser journeys (tests/e2e): run in {chromium}"
+        if chromium
+        else "browser journeys (tests/e2e): SKIPPED, Chromium is not installed "
+        "(make browser, or apt-get install chromium)"
+    )
+    return lines
 
 
 @pytest.fixture(autouse=True)
