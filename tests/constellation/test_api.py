@@ -443,6 +443,7 @@ def test_satellite_carer_sees_a_neighbours_child_by_preferred_name_and_age(world
     assert response.status_code == 200
     body = response.json()
     assert body == {
+        "record": "summary",
         "id": world.neighbour_child.pk,
         "preferred_name": "Bob",
         "age": world.neighbour_child.age,
