@@ -11,6 +11,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from constellation.services import ActionRefused
+from people.sessions import background_poll
 from sleepovers import access as sleepover_access
 
 from . import selectors, services
@@ -63,6 +64,7 @@ def mark_all_read(request):
     return redirect("notifications:centre")
 
 
+@background_poll
 @login_required
 @require_GET
 def unread_badge(request):

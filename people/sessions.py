@@ -16,6 +16,7 @@ Times are compared as POSIX seconds (no time zone involved).
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 
@@ -67,7 +68,9 @@ def limits_for(user, *, is_staff: bool | None = None) -> tuple[int | None, int]:
 
 def expired(request, *, now: float | None = None) -> str | None:
     """Why the signed-in session of ``request`` has ended ("idle" or "absolute"),
-    or None while it holds. Starts the clocks of a session that has none yet."""
+    or None while it holds. Starts the clocks of a session that has none yet; the
+    idle clock restarts in ``touch``, after the response, unless the request was a
+    ``background_poll``."""
     now = time.time() if now is None else now
     session = request.session
     auth_at = session.get(AUTH_AT)
@@ -82,9 +85,34 @@ def expired(request, *, now: float | None = None) -> str | None:
     seen_at = session.get(SEEN_AT, auth_at)
     if idle is not None and isinstance(seen_at, (int, float)) and now - seen_at > idle:
         return "idle"
-    if now - (seen_at if isinstance(seen_at, (int, float)) else 0) >= _SEEN_RESOLUTION:
-        session[SEEN_AT] = now
     return None
+
+
+def touch(request, *, now: float | None = None) -> None:
+    """Restart the idle clock of ``request``'s session: the person did something.
+    Not for a ``background_poll`` (a page refreshing itself in an open tab)."""
+    if getattr(request, BACKGROUND_POLL, False):
+        return
+    now = time.time() if now is None else now
+    seen_at = request.session.get(SEEN_AT)
+    if now - (seen_at if isinstance(seen_at, (int, float)) else 0) >= _SEEN_RESOLUTION:
+        request.session[SEEN_AT] = now
+
+
+BACKGROUND_POLL = "people_background_poll"
+
+
+def background_poll(view):
+    """Mark ``view`` as one that an open page polls on its own (the unread badge, the
+    live blocks): its requests do not count as activity, so a tab left open on an
+    unattended computer is still signed out after the idle limit."""
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        setattr(request, BACKGROUND_POLL, True)
+        return view(request, *args, **kwargs)
+
+    return wrapped
 
 
 class SessionLimitsMiddleware:
@@ -113,6 +141,10 @@ class SessionLimitsMiddleware:
                     return response
                 messages.info(request, text)
                 return redirect_to_login(request.get_full_path())
+            response = self.get_response(request)
+            if hasattr(request, "session") and request.user.is_authenticated:
+                touch(request)
+            return response
         return self.get_response(request)
 
 

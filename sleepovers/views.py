@@ -30,6 +30,7 @@ from constellation.models import (
 from constellation.services import ActionRefused
 from notifications.selectors import crisis_alert_status, raised_in_words
 from people.roles import roles_for
+from people.sessions import background_poll
 
 from . import access, selectors, services
 from .forms import (
@@ -210,6 +211,7 @@ def _news(rows: list[Request], seen_version: str) -> dict:
     return {"polled": True, "new_rows": [r for r in rows if r.is_new]}
 
 
+@background_poll
 @login_required
 @require_GET
 def inbox_live(request, pk):
@@ -225,6 +227,7 @@ def inbox_live(request, pk):
     return render(request, "sleepovers/_inbox_live.html", context)
 
 
+@background_poll
 @login_required
 @require_GET
 def home_live(request, pk):
@@ -408,6 +411,7 @@ def request_detail(request, pk):
     return _render_request(request, access.get_request_for(request.user, pk))
 
 
+@background_poll
 @login_required
 @require_GET
 def request_status(request, pk):

@@ -266,3 +266,23 @@ def test_removing_a_second_factor_or_new_recovery_codes_ask_for_the_password_aga
             response = browser.get(reverse(name))
             assert response.status_code == 302, name
             assert response["Location"].startswith(reverse("account_reauthenticate")), name
+
+
+def test_polling_of_an_open_tab_does_not_keep_an_idle_staff_session_alive(world, settings):
+    """The unread badge in the menu polls every 15 s on every page: a tab left open on
+    an unattended computer must still be signed out after 30 minutes."""
+    settings.MFA_REQUIRED_FOR_STAFF = False
+    with time_machine.travel(START, tick=False) as clock:
+        browser = _sign_in("liaison@test.example")
+        for _ in range(40):
+            clock.shift(60)
+            poll = browser.get(
+                reverse("notifications:unread"),
+                HTTP_HX_REQUEST="true",
+                HTTP_HX_TRIGGER="unread-badge",
+            )
+            if poll.status_code == 401:
+                break
+        assert poll.status_code == 401
+        assert poll["HX-Redirect"] == reverse("account_login")
+    assert "_auth_user_id" not in browser.session
