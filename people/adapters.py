@@ -1,5 +1,5 @@
 from allauth.account.adapter import DefaultAccountAdapter
-from django.contrib.auth import get_user_model
+from allauth.account.internal.userkit import filter_users_by_email
 
 from . import throttle
 
@@ -27,12 +27,15 @@ class AccountAdapter(DefaultAccountAdapter):
         self._account_attempt = None
         super().pre_authenticate(request, **credentials)
         email = credentials.get("email", "") or ""
-        user = get_user_model().objects.filter(email__iexact=email.strip()).first()
+        # The account allauth would sign in (any of its verified addresses), so that
+        # each address of one account shares that account's budget.
+        users = filter_users_by_email(email.strip(), prefer_verified=True, for_login=True)
+        user = users[0] if users else None
         try:
             self._account_attempt = throttle.consume(request, email=email, user=user)
         except throttle.LockedOut as locked:
             # The address's attempt still counts: hammering a locked account is slowed.
-            if not locked.trusted and throttle.first_lockout_of_period(email):
+            if not locked.trusted and throttle.first_lockout_of_period(email, user):
                 from .audit import record
                 from .models import AuditEntry
 

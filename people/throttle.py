@@ -131,6 +131,8 @@ def consume(request, *, email: str, user) -> Attempt:
         if not usage:
             raise LockedOut(user, trusted=True)
         return Attempt([usage])
+    if user is not None:
+        key = f"user:{user.pk}"  # every address of one account shares its budget
     usage = ratelimit.consume(request, app=_APP, action="account", key=key, config=_limits())
     if not usage:
         raise LockedOut(user, trusted=False)
@@ -142,9 +144,11 @@ def lockout_minutes() -> int:
     return max(1, int(ratelimit.parse_rate(_limits()["account"]).duration) // 60)
 
 
-def first_lockout_of_period(email: str) -> bool:
-    """True once per lockout period of an account, so that a lockout is written to
-    the audit trail once rather than at every refused attempt."""
+def first_lockout_of_period(email: str, user=None) -> bool:
+    """True once per lockout period of an account (``user``, or the address typed when
+    no account has it), so that a lockout is written to the audit trail once rather
+    than at every refused attempt."""
     rate = ratelimit.parse_rate(_limits()["account"])
-    key = "people:lockout:" + salted_hmac(_SALT, (email or "").strip().lower()).hexdigest()
+    name = f"user:{user.pk}" if user is not None else (email or "").strip().lower()
+    key = "people:lockout:" + salted_hmac(_SALT, name).hexdigest()
     return cache.add(key, True, timeout=int(rate.duration))

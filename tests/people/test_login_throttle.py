@@ -143,3 +143,19 @@ def test_a_right_password_does_not_use_up_the_budget(world):
         assert _attempt(browser, "hub@test.example", PASSWORD, f"10.1.2.{n}").status_code == 302
     _attack("hub@test.example", attempts=4, ips=["10.1.3.1"])
     assert _attempt(Client(), "hub@test.example", PASSWORD, "10.1.3.2").status_code == 302
+
+
+def test_another_address_of_the_same_account_shares_its_budget(world):
+    """An account holding a second verified address (allauth signs in with any of
+    them) is still one account: guessing at the other address after five failures
+    is refused too, and the lockout names the account."""
+    from allauth.account.models import EmailAddress
+
+    EmailAddress.objects.create(
+        user=world.hub_carer, email="hub.other@test.example", verified=True, primary=False
+    )
+    assert _attack("hub@test.example", attempts=5, ips=["10.1.0.1", "10.1.0.2"]) == 0
+    response = _attempt(Client(), "hub.other@test.example", PASSWORD, "10.1.0.3")
+    assert REFUSED in response.content
+    lockout = AuditEntry.objects.get(action=AuditEntry.Action.LOCKOUT)
+    assert lockout.subject == world.hub_carer
