@@ -237,6 +237,10 @@ ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 # Password attempts: allauth limits each address; people.throttle limits each
 # account from browsers it has not signed in from, and each trusted browser on its
 # own, so that an attacker who knows an email cannot keep the owner out.
+# Behind a reverse proxy every request comes from the proxy's address, so all people
+# would share one address's budget: TRUSTED_PROXY_COUNT names how many proxies in
+# front of the app append to X-Forwarded-For (0, the default, trusts no header).
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 ACCOUNT_RATE_LIMITS = {
     "login_failed": "10/m/ip",
     "reset_password": "20/m/ip,5/m/key",

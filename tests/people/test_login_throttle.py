@@ -159,3 +159,35 @@ def test_another_address_of_the_same_account_shares_its_budget(world):
     assert REFUSED in response.content
     lockout = AuditEntry.objects.get(action=AuditEntry.Action.LOCKOUT)
     assert lockout.subject == world.hub_carer
+
+
+def test_behind_a_proxy_each_person_has_their_own_address_budget(world, settings):
+    """Behind one TLS proxy every request comes from the proxy: with
+    TRUSTED_PROXY_COUNT=1 the address limit is each client's, so one attacker's
+    failures do not stop everyone else signing in; a forged X-Forwarded-For entry
+    added by the client itself does not help the attacker."""
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    proxy = "10.0.0.2"
+    for n in range(12):
+        Client().post(
+            LOGIN,
+            {"login": f"nobody{n}@test.example", "password": "x"},
+            REMOTE_ADDR=proxy,
+            HTTP_X_FORWARDED_FOR=f"198.51.100.{n}, 203.0.113.66",
+        )
+    attacker = Client().post(
+        LOGIN,
+        {"login": "nobody@test.example", "password": "x"},
+        REMOTE_ADDR=proxy,
+        HTTP_X_FORWARDED_FOR="203.0.113.66",
+    )
+    assert REFUSED in attacker.content
+    owner = Client()
+    response = owner.post(
+        LOGIN,
+        {"login": "hub@test.example", "password": PASSWORD},
+        REMOTE_ADDR=proxy,
+        HTTP_X_FORWARDED_FOR="192.0.2.80",
+    )
+    assert response.status_code == 302
+    assert _signed_in(owner)
