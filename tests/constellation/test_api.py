@@ -843,12 +843,14 @@ def test_list_query_counts_do_not_grow_with_the_rows(world, as_user, user, name)
     client = as_user(getattr(world, user))
     path = url(name) + "?limit=100"
     counts = []
-    for start, stop in ((0, 5), (5, 50)):
+    # Up to 93 children: one audit insert of their views even where SQLite caps a
+    # query at 999 parameters (99 audit rows).
+    for start, stop in ((0, 5), (5, 45)):
         for i in range(start, stop):
             GROW[name](world, i)
         counts.append(_count_queries(client, path))
     assert counts[0] == counts[1]
-    assert client.get(path).json()["count"] >= 50
+    assert client.get(path).json()["count"] >= 45
 
 
 @pytest.mark.parametrize("n", [5, 50])
