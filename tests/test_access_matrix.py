@@ -48,6 +48,7 @@ ACCOUNT_PUBLIC = {
     "account_reset_password_from_key",
     "account_reset_password_from_key_done",
     "account_confirm_email",
+    "account_request_login_code",
     "account_confirm_login_code",
     "mfa_authenticate",
 }

@@ -53,13 +53,14 @@ SCREENSHOTS = os.environ.get(
 
 
 @pytest.fixture(params=list(DEVICES))
-def device(request):
-    """The name of the screen a journey runs on: "phone" (390x844, touch) or "desktop"."""
+def screen(request):
+    """The name of the screen a journey runs on: "phone" (390x844, touch) or "desktop".
+    (Not ``device``: pytest-playwright's own fixture of that name sets up ``page``.)"""
     return request.param
 
 
 @pytest.fixture
-def journey(request, device, browser, live_server):
+def journey(request, screen, browser, live_server):
     """A journey's browser: ``journey.log_in(email, password)`` opens a fresh context on
     the device's screen and signs in through the login page; ``journey.check(page)`` runs
     axe-core on the page; ``journey.finish(page)`` keeps its last page. Contexts are
@@ -67,7 +68,7 @@ def journey(request, device, browser, live_server):
     from tests.e2e.journey import Journey
 
     name = request.node.originalname.removeprefix("test_")
-    trip = Journey(browser, live_server.url, device, DEVICES[device], name, SCREENSHOTS)
+    trip = Journey(browser, live_server.url, screen, DEVICES[screen], name, SCREENSHOTS)
     yield trip
     trip.close()
 
